@@ -1,0 +1,155 @@
+//! Command-line interface definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shortfall",
+    version,
+    about = "Historical crisis backtesting and forensics of crypto credit",
+    long_about = "Shortfall converts historical market, oracle and chain data into canonical parquet \
+datasets, replays lending positions through past crises under configurable margin and oracle \
+rules, and renders forensic reports of the non-performing loans.\n\n\
+Exit codes: 0 ok, 1 error, 2 usage, 3 run finished but an invariant failed."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// More logging (-v info, -vv debug, -vvv trace). `SHORTFALL_LOG` overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Errors only.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Never draw progress bars (they are hidden anyway when stderr is not a terminal).
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// Folder of built-in and user datasets.
+    #[arg(long, global = true, default_value = "datasets", env = "SHORTFALL_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Folder where runs and reports are written.
+    #[arg(long, global = true, default_value = "reports", env = "SHORTFALL_REPORTS_DIR")]
+    pub reports_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Convert raw market or oracle files into a canonical parquet dataset.
+    Ingest(IngestArgs),
+    /// List, describe and verify datasets.
+    #[command(subcommand)]
+    Datasets(DatasetsCommand),
+    /// Run DuckDB SQL over the tables of a dataset (each table is a view).
+    Query(QueryArgs),
+    /// Measure throughput (ingest against DuckDB's own CSV-to-parquet path).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Input format.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: String,
+    /// Dataset folder to create or add to.
+    #[arg(long, value_name = "DIR")]
+    pub dataset: PathBuf,
+    /// Base asset symbol (e.g. ETH), when the file does not say.
+    #[arg(long)]
+    pub base: Option<String>,
+    /// Quote asset symbol (e.g. USD, USDT).
+    #[arg(long)]
+    pub quote: Option<String>,
+    /// Venue name (e.g. binance, coinbase).
+    #[arg(long)]
+    pub venue: Option<String>,
+    /// Oracle feed name (default `chainlink:BASE/QUOTE`).
+    #[arg(long)]
+    pub feed: Option<String>,
+    /// Keep rows with START <= ts < END, e.g. `2020-03-12..2020-03-14` or RFC 3339 times.
+    #[arg(long, value_name = "START..END")]
+    pub window: Option<String>,
+    /// What to do with a bad row: stop with an error, or skip and count it.
+    #[arg(long, value_enum, default_value_t = BadRow::Fail)]
+    pub on_bad_row: BadRow,
+    /// Decimals of integer answers or prices (Chainlink: 8 for USD feeds, 18 for ETH feeds).
+    #[arg(long)]
+    pub decimals: Option<u32>,
+    /// Column mapping for `csv` and `parquet` (TOML file).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Column mapping entries as KEY=VALUE (same keys as the mapping file; override it).
+    #[arg(long = "map", value_name = "KEY=VALUE")]
+    pub map: Vec<String>,
+    /// Raw input files.
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BadRow {
+    Fail,
+    Skip,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatasetsCommand {
+    /// List the datasets under --data-dir (folders with a manifest.json).
+    List,
+    /// Show a dataset's tables, series, time ranges and sources.
+    Show {
+        #[arg(long, value_name = "DIR")]
+        dataset: PathBuf,
+    },
+    /// Describe the canonical tables (all, or one).
+    Schema {
+        /// Table name (prices, oracle_rounds).
+        table: Option<String>,
+    },
+    /// Recompute the sha256 of every file against the manifest.
+    Verify {
+        #[arg(long, value_name = "DIR")]
+        dataset: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Dataset folder whose tables become views.
+    #[arg(long, value_name = "DIR")]
+    pub dataset: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+    pub format: QueryFormat,
+    /// SQL to run.
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum QueryFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Ingest N one-minute kline rows to parquet, then the same file with
+    /// DuckDB's `COPY (SELECT ... FROM read_csv(...)) TO ... (FORMAT parquet)`.
+    Ingest {
+        /// Number of rows to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Repetitions (the best time is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+}

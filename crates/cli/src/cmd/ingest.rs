@@ -1,0 +1,119 @@
+//! `shortfall ingest`: raw files -> canonical tables of a dataset.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use shortfall_core::Micros;
+use shortfall_ingest::{ColumnMapping, Format, IngestOptions, OnBadRow};
+use shortfall_store::Dataset;
+
+use crate::cli::{BadRow, Global, IngestArgs};
+use crate::progress;
+
+/// Parses `START..END` (each a date, a date and time, or epoch seconds).
+pub fn parse_window(text: &str) -> anyhow::Result<(Micros, Micros)> {
+    let Some((a, b)) = text.split_once("..") else {
+        bail!("--window `{text}`: expected START..END, e.g. 2020-03-12..2020-03-14");
+    };
+    let start = Micros::parse(a).with_context(|| format!("--window start `{a}`"))?;
+    let end = Micros::parse(b).with_context(|| format!("--window end `{b}`"))?;
+    if end <= start {
+        bail!("--window `{text}`: the end must be after the start");
+    }
+    Ok((start, end))
+}
+
+fn mapping(args: &IngestArgs) -> anyhow::Result<Option<ColumnMapping>> {
+    let mut m = match &args.mapping {
+        Some(path) => Some(ColumnMapping::from_file(path)?),
+        None if args.map.is_empty() => None,
+        None => Some(ColumnMapping::default()),
+    };
+    if let Some(m) = m.as_mut() {
+        for pair in &args.map {
+            let (k, v) = pair
+                .split_once('=')
+                .with_context(|| format!("--map `{pair}`: expected KEY=VALUE"))?;
+            m.set(k, v)?;
+        }
+        m.check()?;
+    }
+    Ok(m)
+}
+
+pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let format: Format = args.format.parse()?;
+    let opts = IngestOptions {
+        base: args.base.clone(),
+        quote: args.quote.clone(),
+        venue: args.venue.clone(),
+        feed: args.feed.clone(),
+        window: args.window.as_deref().map(parse_window).transpose()?,
+        on_bad_row: match args.on_bad_row {
+            BadRow::Fail => OnBadRow::Fail,
+            BadRow::Skip => OnBadRow::Skip,
+        },
+        decimals: args.decimals,
+        mapping: mapping(&args)?,
+        interval_secs: None,
+    };
+    // Open the dataset first: a damaged manifest should stop us before any work.
+    let mut ds = Dataset::open_or_new(&args.dataset)?;
+
+    let total: u64 = args
+        .files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
+    let bar = progress::bytes_bar(total, !g.no_progress && !g.quiet, "ingest");
+    let out = shortfall_ingest::ingest_files_with_progress(
+        format,
+        &args.files,
+        &opts,
+        &super::tool_version(),
+        &|done, _| bar.set_position(done),
+    );
+    bar.finish_and_clear();
+    let out = out?;
+
+    for w in &out.warnings {
+        tracing::warn!("{w}");
+        if !g.quiet {
+            eprintln!("warning: {w}");
+        }
+    }
+    let report = if format.table() == "oracle_rounds" {
+        ds.add(out.oracle_rounds, out.sources.clone())?
+    } else {
+        ds.add(out.prices, out.sources.clone())?
+    };
+    ds.commit()?;
+
+    if !g.quiet {
+        for s in &out.sources {
+            let already = report.already_ingested.contains(&s.file);
+            println!(
+                "{}: {} rows read, {} written, {} skipped, {} duplicates, {} rejected{}",
+                s.file,
+                s.rows_read,
+                s.rows_written,
+                s.rows_skipped,
+                s.rows_deduplicated,
+                s.rows_rejected,
+                if already { " (already in the dataset: unchanged)" } else { "" }
+            );
+            for n in &s.notes {
+                println!("  note: {n}");
+            }
+        }
+        println!(
+            "{}: table {}: {} rows added, {} overlapping duplicates not doubled, {} rows in total",
+            args.dataset.display(),
+            report.table,
+            report.added,
+            report.duplicates,
+            report.total
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

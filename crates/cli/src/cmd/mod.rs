@@ -1,0 +1,25 @@
+//! One module per command; each returns the process exit code.
+
+mod bench;
+mod datasets;
+mod ingest;
+mod query;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+/// `shortfall <version>`, recorded in manifests and runs.
+pub fn tool_version() -> String {
+    format!("shortfall {}", env!("CARGO_PKG_VERSION"))
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Ingest(args) => ingest::run(g, args),
+        Command::Datasets(c) => datasets::run(g, c),
+        Command::Query(args) => query::run(g, args),
+        Command::Bench(c) => bench::run(g, c),
+    }
+}

@@ -1,0 +1,25 @@
+//! Progress bars on stderr, hidden when stderr is not a terminal or with `--no-progress`.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A byte-count bar for reading inputs.
+pub fn bytes_bar(total: u64, enabled: bool, label: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), draw_target(enabled));
+    if let Ok(style) = ProgressStyle::with_template(
+        "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(label.to_string());
+    bar
+}
+
+fn draw_target(enabled: bool) -> ProgressDrawTarget {
+    if enabled && std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    }
+}

@@ -1,0 +1,18 @@
+//! Domain types of Shortfall: fixed-point money, canonical rows, time.
+//!
+//! No I/O and nothing heavy lives here, so the replay engine builds and tests
+//! without DuckDB or Arrow.
+
+pub mod book;
+pub mod money;
+pub mod order;
+pub mod provenance;
+pub mod rows;
+pub mod time;
+
+pub use book::{Book, BookOrigin, LegSide, Position, PositionLeg};
+pub use money::{Amount, AmountError, Ray, Wad};
+pub use order::{Phase, ReplayKey};
+pub use provenance::SourceRecord;
+pub use rows::{OracleRound, PriceBar};
+pub use time::{Micros, TimeError};

@@ -1,0 +1,204 @@
+//! Time as UTC microseconds since the Unix epoch (Arrow `Timestamp(Microsecond, None)`).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// UTC microseconds since 1970-01-01.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Micros(pub i64);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("`{0}` is not a time (expected RFC 3339, `YYYY-MM-DD[ HH:MM[:SS]]` or epoch seconds)")]
+    Unparsable(String),
+}
+
+impl Micros {
+    pub const PER_SEC: i64 = 1_000_000;
+
+    /// Epoch seconds; saturates far outside any real data (years beyond ±292,000).
+    pub fn from_secs(s: i64) -> Self {
+        Micros(s.saturating_mul(Self::PER_SEC))
+    }
+
+    pub fn secs(self) -> i64 {
+        self.0.div_euclid(Self::PER_SEC)
+    }
+
+    /// Civil date and time `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC), computed
+    /// without a time library so core stays dependency-free.
+    pub fn to_iso(self) -> String {
+        let secs = self.0.div_euclid(Self::PER_SEC);
+        let micros = self.0.rem_euclid(Self::PER_SEC);
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        let base = format!(
+            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+            sod / 3600,
+            (sod % 3600) / 60,
+            sod % 60
+        );
+        if micros == 0 {
+            base
+        } else {
+            format!("{base}.{micros:06}")
+        }
+    }
+
+    /// Parses `2020-03-12`, `2020-03-12 10:00`, `2020-03-12T10:00:00Z`,
+    /// `2020-03-12T10:00:00.5+00:00` (UTC only) or integer epoch seconds.
+    pub fn parse(text: &str) -> Result<Self, TimeError> {
+        let err = || TimeError::Unparsable(text.to_string());
+        let s = text.trim();
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            return s
+                .parse::<i64>()
+                .ok()
+                .and_then(|v| v.checked_mul(Self::PER_SEC))
+                .map(Micros)
+                .ok_or_else(err);
+        }
+        let s = s
+            .strip_suffix('Z')
+            .or_else(|| s.strip_suffix("+00:00"))
+            .unwrap_or(s);
+        let (date, time) = match s.find(['T', ' ']) {
+            Some(i) => (&s[..i], &s[i + 1..]),
+            None => (s, ""),
+        };
+        let dp: Vec<&str> = date.split('-').collect();
+        if dp.len() != 3 || dp[0].len() != 4 {
+            return Err(err());
+        }
+        let y: i64 = dp[0].parse().map_err(|_| err())?;
+        let m: u32 = dp[1].parse().map_err(|_| err())?;
+        let d: u32 = dp[2].parse().map_err(|_| err())?;
+        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+            return Err(err());
+        }
+        let mut micros = days_from_civil(y, m, d) * 86_400 * Self::PER_SEC;
+        if !time.is_empty() {
+            let (hms, frac) = match time.find('.') {
+                Some(i) => (&time[..i], &time[i + 1..]),
+                None => (time, ""),
+            };
+            let tp: Vec<&str> = hms.split(':').collect();
+            if tp.len() < 2 || tp.len() > 3 {
+                return Err(err());
+            }
+            let h: i64 = tp[0].parse().map_err(|_| err())?;
+            let mi: i64 = tp[1].parse().map_err(|_| err())?;
+            let se: i64 = if tp.len() == 3 { tp[2].parse().map_err(|_| err())? } else { 0 };
+            if h > 23 || mi > 59 || se > 60 {
+                return Err(err());
+            }
+            micros += (h * 3600 + mi * 60 + se) * Self::PER_SEC;
+            if !frac.is_empty() {
+                if !frac.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(err());
+                }
+                // Keep microseconds, drop finer digits (CoinAPI prints 100 ns).
+                let mut f = frac.chars().take(6).collect::<String>();
+                while f.len() < 6 {
+                    f.push('0');
+                }
+                micros += f.parse::<i64>().map_err(|_| err())?;
+            }
+        }
+        Ok(Micros(micros))
+    }
+}
+
+impl fmt::Display for Micros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.to_iso())
+    }
+}
+
+impl fmt::Debug for Micros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Micros({})", self.to_iso())
+    }
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if is_leap(y) => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Civil date of days since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_format() {
+        let t = Micros::parse("2020-03-12T10:00:00.0000000Z").unwrap();
+        assert_eq!(t.secs(), 1_584_007_200);
+        assert_eq!(t.to_iso(), "2020-03-12 10:00:00");
+        assert_eq!(Micros::parse("2020-03-12").unwrap().secs(), 1_583_971_200);
+        assert_eq!(Micros::parse("1584007200").unwrap(), t);
+        assert_eq!(Micros::parse("2020-03-12 10:00").unwrap(), t);
+        assert_eq!(Micros(1).to_iso(), "1970-01-01 00:00:00.000001");
+        assert_eq!(Micros::parse("1969-12-31 23:59:59").unwrap().0, -1_000_000);
+    }
+
+    #[test]
+    fn rejects_bad_dates() {
+        for bad in [
+            "2021-02-29",
+            "2020-13-01",
+            "12-03-2020",
+            "2020-03-12 25:00",
+            "x",
+            "",
+            "99999999999999999",
+            "99999-01-01",
+        ] {
+            assert!(Micros::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in [-800_000i64, -1, 0, 59, 60, 18_333, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+}

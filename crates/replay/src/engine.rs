@@ -1,0 +1,2459 @@
+//! The replay loop.
+//!
+//! One merged stream ordered by [`ReplayKey`]: static data events (market
+//! closes at bar end, recorded oracle rounds, override boundaries) in a sorted
+//! vector and derived events (health checks, liquidation attempts, auction
+//! steps) in a heap; the clock only moves forward (checked). Cost follows
+//! events: each position keeps, per asset it holds, the price levels at which
+//! its health could leave its current band (< 1, [1, warn), >= warn), in a
+//! per-asset bucketed index ([`crate::triggers`]); an oracle update
+//! re-evaluates only the positions whose levels it crossed. Health is linear
+//! in prices on each side (collateral, debt), so with `h` the health at arm
+//! time the level for a band edge `e` is `p0 * (e/h)^(1/s)` for collateral
+//! and `q0 * (h/e)^(1/s)` for debt, `s` the number of sides with a moving
+//! price (fixed pegs do not move). Levels are f64 with a margin and fire
+//! early, never late; the exact integer health decides, so outputs do not
+//! depend on the level arithmetic (tested by changing the bucket width).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+
+use sha2::{Digest, Sha256};
+use shortfall_core::money::{mul_div_down, WAD};
+use shortfall_core::{Book, Micros, OracleRound, Phase, PriceBar, ReplayKey, Wad};
+
+use crate::error::{cfg, ReplayError};
+use crate::oracle::{Oracle, OracleOutcome, Override};
+use crate::output::*;
+use crate::rules::{aave, compound, maker, to_bps, RuleBlock};
+use crate::scenario::*;
+use crate::triggers::Triggers;
+
+/// Rows and provenance the CLI hands to a run.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayInput {
+    pub prices: Vec<PriceBar>,
+    pub oracle_rounds: Vec<OracleRound>,
+    /// The position snapshot (ignored when the book is generated).
+    pub book: Book,
+    /// Gas price path (ts, gwei), sorted by ts.
+    pub gas: Option<Vec<(Micros, Wad)>>,
+    /// Input manifest hashes by dataset name.
+    pub input_hashes: BTreeMap<String, String>,
+    /// Tool version string recorded in `run.json` and the run id.
+    pub tool_version: String,
+}
+
+const BLOCK_SECS: i64 = 12;
+const RETRY_MIN: i64 = 60;
+const RETRY_MAX: i64 = 3600;
+const MARGIN: f64 = 1e-4;
+
+#[derive(Debug, Clone)]
+enum StaticEv {
+    Market {
+        asset: u16,
+        price: Wad,
+        median: Option<Wad>,
+    },
+    Round {
+        asset: u16,
+        answer: Wad,
+    },
+    Override {
+        asset: u16,
+    },
+}
+
+/// A derived event in the heap, ordered by (key, insertion sequence).
+#[derive(Debug)]
+struct Scheduled {
+    key: ReplayKey,
+    seq: u64,
+    ev: DynEv,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, o: &Self) -> bool {
+        (self.key, self.seq) == (o.key, o.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.key, self.seq).cmp(&(o.key, o.seq))
+    }
+}
+
+#[derive(Debug, Clone)]
+enum DynEv {
+    Health,
+    Attempt { pos: u32, k: u16, detect: Micros },
+    AuctionStep { auction: u32, step: u32 },
+    AuctionEnd { auction: u32 },
+}
+
+struct AssetState {
+    name: String,
+    params: AssetParams,
+    unit_div: i128,
+    lt_mult: Wad,
+    dm_active: bool,
+    raw_market: Option<Wad>,
+    impact: Wad,
+    used_depth: Wad,
+    depth: Wad,
+    last_recover: Micros,
+    oracle: Oracle,
+    prev_answer: Option<Wad>,
+    ever_priced: bool,
+    breaker_hist: VecDeque<(Micros, Wad)>,
+    vol: VecDeque<(Micros, f64)>,
+    vol_sum: f64,
+    last_log_px: Option<f64>,
+    res: aave::Reserve,
+    variable: bool,
+    triggers: Triggers,
+    paused_until: Micros,
+    /// market series (raw, no impact) for auctions
+    raw_series: Vec<(Micros, Wad)>,
+    coll_initial: i128,
+    debt_initial: i128,
+    coll_seized: i128,
+    coll_fee: i128,
+    coll_in_auction: i128,
+    debt_repaid: i128,
+    debt_written_off: i128,
+    debt_in_auction: i128,
+}
+
+#[derive(Default)]
+struct Pos {
+    account: String,
+    market: String,
+    coll: Vec<(u16, i128)>,
+    debt: Vec<(u16, i128)>,
+    init_coll: Vec<(u16, i128)>,
+    init_debt: Vec<(u16, i128)>,
+    gen: u32,
+    band: u8,
+    armed: bool,
+    pending: bool,
+    backoff: i64,
+    first_liq: Option<Micros>,
+    min_health: Option<i128>,
+    liqs: u32,
+    repaid_usd: Wad,
+    seized_usd: Wad,
+    penalty_usd: Wad,
+    written_off_usd: Wad,
+    blocks: [u32; 5],
+    last_reason: Option<Reason>,
+    auction_lot: Vec<(u16, i128)>,
+    auction_debt: Vec<(u16, i128)>,
+}
+
+struct Auction {
+    pos: u32,
+    coll: u16,
+    debt: u16,
+    lot: i128,
+    art: i128,
+    mech: &'static str,
+    out: maker::AuctionOutcome,
+}
+
+const BAND_BELOW_ONE: u8 = 0;
+const BAND_AT_RISK: u8 = 1;
+const BAND_OK: u8 = 2;
+const BAND_NONE: u8 = 255;
+
+/// Index of a blocked reason in `Pos::blocks` (attribution classes):
+/// 0 capacity, 1 slippage, 2 parameters, 3 oracle, 4 other.
+fn block_class(r: Reason) -> usize {
+    match r {
+        Reason::NoLiquidatorCapital | Reason::GasTooHigh => 0,
+        Reason::NoLiquidity => 1,
+        Reason::BelowDust | Reason::Unprofitable | Reason::MustNotLeaveDust | Reason::Paused => 2,
+        Reason::OracleStale => 3,
+        _ => 4,
+    }
+}
+
+struct Env<'a> {
+    assets: &'a [AssetState],
+    gas: &'a [(Micros, Wad)],
+    default_gwei: Wad,
+    native: Option<u16>,
+    coll: u16,
+}
+
+fn series_at(s: &[(Micros, Wad)], t: Micros) -> Option<Wad> {
+    let i = s.partition_point(|(ts, _)| *ts <= t);
+    if i == 0 {
+        None
+    } else {
+        Some(s[i - 1].1)
+    }
+}
+
+impl Env<'_> {
+    fn gwei(&self, t: Micros) -> Wad {
+        series_at(self.gas, t).unwrap_or(self.default_gwei)
+    }
+    fn gas_cost(&self, t: Micros, units: u64, native_px: Option<Wad>) -> Wad {
+        let Some(px) = native_px else {
+            return Wad::ZERO;
+        };
+        // units * gwei * 1e-9 native * price
+        let native_amt = mul_div_down(self.gwei(t).0, units as i128, 1_000_000_000).unwrap_or(0);
+        Wad(mul_div_down(native_amt, px.0, WAD).unwrap_or(0))
+    }
+}
+
+impl maker::AuctionEnv for Env<'_> {
+    fn market(&self, t: Micros) -> Option<Wad> {
+        series_at(&self.assets[self.coll as usize].raw_series, t)
+    }
+    fn oracle(&self, t: Micros) -> Option<Wad> {
+        self.market(t)
+    }
+    fn gas_gwei(&self, t: Micros) -> Wad {
+        self.gwei(t)
+    }
+    fn gas_usd(&self, t: Micros, units: u64) -> Wad {
+        let px = self
+            .native
+            .and_then(|n| series_at(&self.assets[n as usize].raw_series, t));
+        self.gas_cost(t, units, px)
+    }
+}
+
+/// `a * b / WAD` truncated toward zero, exact; splits the operands at
+/// 10^18 so the common case needs no 256-bit division:
+/// `a*b/W = ah*bh*W + ah*bl + al*bh + floor(al*bl/W)`.
+pub(crate) fn wmul(a: i128, b: i128) -> i128 {
+    if let Some(p) = a.checked_mul(b) {
+        return p / WAD;
+    }
+    let neg = (a < 0) ^ (b < 0);
+    let w = WAD as u128;
+    let (ua, ub) = (a.unsigned_abs(), b.unsigned_abs());
+    let (ah, al, bh, bl) = (ua / w, ua % w, ub / w, ub % w);
+    let r = ah
+        .checked_mul(bh)
+        .and_then(|x| x.checked_mul(w))
+        .and_then(|x| x.checked_add(ah.checked_mul(bl)?))
+        .and_then(|x| x.checked_add(al.checked_mul(bh)?))
+        .and_then(|x| x.checked_add(al * bl / w))
+        .and_then(|x| i128::try_from(x).ok());
+    match r {
+        Some(r) => {
+            if neg {
+                -r
+            } else {
+                r
+            }
+        }
+        None => mul_div_down(a, b, WAD).unwrap_or(i128::MAX),
+    }
+}
+
+fn root(x: f64, sides: u32) -> f64 {
+    if sides == 1 {
+        x
+    } else {
+        x.sqrt()
+    }
+}
+
+fn median(mut v: Vec<Wad>) -> Option<Wad> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort();
+    Some(v[(v.len() - 1) / 2])
+}
+
+struct Engine<'a> {
+    sc: &'a Scenario,
+    preset: Preset,
+    start: Micros,
+    end: Micros,
+    assets: Vec<AssetState>,
+    pos: Vec<Pos>,
+    liqs: Vec<Liquidator>,
+    gas: Vec<(Micros, Wad)>,
+    native: Option<u16>,
+    heap: BinaryHeap<Reverse<Scheduled>>,
+    dyn_seq: u64,
+    events: Vec<EventRecord>,
+    liquidations: Vec<LiquidationRecord>,
+    dirty: Vec<bool>,
+    any_dirty: bool,
+    newly_priced: bool,
+    health_scheduled_at: Option<Micros>,
+    unarmed: Vec<u32>,
+    ticks: Vec<Micros>,
+    cur_tick: usize,
+    mkt_ticks: Vec<Vec<Option<Wad>>>,
+    orc_ticks: Vec<Vec<Option<Wad>>>,
+    auctions: Vec<Auction>,
+    bad_debt_events: Vec<(Micros, Wad)>,
+    liq_by_asset: Vec<(Micros, u16, Wad)>,
+    last_key: Option<ReplayKey>,
+    protocol_fees_usd: Wad,
+    auction_incentives: Wad,
+    blocked_counts: BTreeMap<String, u64>,
+    price_div: i128,
+    input_hashes: BTreeMap<String, String>,
+    version: String,
+}
+
+/// Runs a scenario on its input.
+pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, ReplayError> {
+    scenario.validate()?;
+    let (start, end) = scenario.window_micros()?;
+    // Asset universe.
+    let mut names: BTreeMap<String, ()> = BTreeMap::new();
+    for b in &input.prices {
+        names.insert(b.base.clone(), ());
+    }
+    for a in scenario.policy.assets.keys() {
+        names.insert(a.clone(), ());
+    }
+    let book: std::borrow::Cow<Book> = match scenario.book.source {
+        BookSource::Snapshot => std::borrow::Cow::Borrowed(&input.book),
+        BookSource::Generated => {
+            let spec = scenario
+                .book
+                .generator
+                .as_ref()
+                .ok_or_else(|| cfg("book.generator", "missing"))?;
+            let mut first: BTreeMap<String, Wad> = BTreeMap::new();
+            for b in &input.prices {
+                let t = Micros(b.ts.0 + b.interval_secs * Micros::PER_SEC);
+                if t >= start && t <= end && !first.contains_key(&b.base) {
+                    first.insert(b.base.clone(), b.close);
+                }
+            }
+            let lt = spec
+                .collateral_assets
+                .iter()
+                .map(|a| (a.clone(), scenario.asset(a).liquidation_threshold))
+                .collect();
+            std::borrow::Cow::Owned(crate::generator::generate_book(
+                spec,
+                scenario.seed,
+                &first,
+                &lt,
+            )?)
+        }
+    };
+    for p in &book.positions {
+        for a in p.collateral.keys().chain(p.debt.keys()) {
+            names.insert(a.clone(), ());
+        }
+    }
+    let names: Vec<String> = names.into_keys().collect();
+    if names.len() > u16::MAX as usize {
+        return Err(ReplayError::Input("too many assets".into()));
+    }
+    let index: BTreeMap<&str, u16> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as u16))
+        .collect();
+    let overrides: Vec<(u16, Override)> = scenario
+        .oracle
+        .overrides
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            index
+                .get(o.asset.as_str())
+                .map(|a| (*a, Override::from_config(o)))
+                .ok_or_else(|| {
+                    cfg(
+                        &format!("oracle.overrides.{i}.asset"),
+                        format!("unknown asset `{}`", o.asset),
+                    )
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    for k in scenario.oracle.assets.keys() {
+        if !index.contains_key(k.as_str()) {
+            return Err(cfg(
+                &format!("oracle.assets.{k}"),
+                "asset not in prices or book",
+            ));
+        }
+    }
+    let liq_cfg = &scenario.frictions.liquidity;
+    let mut assets: Vec<AssetState> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let params = scenario.asset(n);
+            let rule = scenario
+                .oracle
+                .assets
+                .get(n)
+                .cloned()
+                .unwrap_or_default()
+                .or(&scenario.oracle.default);
+            let ovs = overrides
+                .iter()
+                .filter(|(a, _)| *a as usize == i)
+                .map(|(_, o)| o.clone())
+                .collect();
+            AssetState {
+                name: n.clone(),
+                unit_div: 10i128.pow(18 - params.decimals),
+                params,
+                lt_mult: Wad::ONE,
+                dm_active: false,
+                raw_market: None,
+                impact: Wad::ONE,
+                used_depth: Wad::ZERO,
+                depth: liq_cfg
+                    .depth_usd
+                    .get(n)
+                    .copied()
+                    .unwrap_or(liq_cfg.default_depth_usd),
+                last_recover: start,
+                oracle: Oracle::new(rule, start, ovs),
+                prev_answer: None,
+                ever_priced: false,
+                breaker_hist: VecDeque::new(),
+                vol: VecDeque::new(),
+                vol_sum: 0.0,
+                last_log_px: None,
+                res: aave::Reserve {
+                    price: 0,
+                    unit: 1,
+                    lt_bps: 0,
+                    bonus_bps: 0,
+                    fee_bps: 0,
+                },
+                variable: true,
+                triggers: Triggers::default(),
+                paused_until: Micros(i64::MIN),
+                raw_series: Vec::new(),
+                coll_initial: 0,
+                debt_initial: 0,
+                coll_seized: 0,
+                coll_fee: 0,
+                coll_in_auction: 0,
+                debt_repaid: 0,
+                debt_written_off: 0,
+                debt_in_auction: 0,
+            }
+        })
+        .collect();
+    for (i, a) in assets.iter().enumerate() {
+        if a.oracle.source == OracleSource::Recorded
+            && !input.oracle_rounds.iter().any(|r| r.base == a.name)
+        {
+            let used = book
+                .positions
+                .iter()
+                .any(|p| p.collateral.contains_key(&a.name) || p.debt.contains_key(&a.name));
+            if used {
+                return Err(cfg(
+                    &format!("oracle.assets.{}.source", names[i]),
+                    "recorded, but no oracle rounds for this asset",
+                ));
+            }
+        }
+    }
+
+    // Static stream.
+    let mut by_ts: BTreeMap<(Micros, u16), Vec<(String, Wad)>> = BTreeMap::new();
+    for b in &input.prices {
+        let t = Micros(b.ts.0 + b.interval_secs * Micros::PER_SEC);
+        if t < start || t > end {
+            continue;
+        }
+        let a = index[b.base.as_str()];
+        by_ts
+            .entry((t, a))
+            .or_default()
+            .push((b.venue.clone(), b.close));
+    }
+    let mut stat: Vec<(ReplayKey, StaticEv)> = Vec::with_capacity(by_ts.len());
+    for ((t, a), v) in by_ts {
+        let mv = &scenario.market.venues;
+        let m = median(
+            v.iter()
+                .filter(|(ven, _)| mv.is_empty() || mv.contains(ven))
+                .map(|x| x.1)
+                .collect(),
+        );
+        let Some(m) = m else { continue };
+        let st = &mut assets[a as usize];
+        st.raw_series.push((t, m));
+        let med = if st.oracle.source == OracleSource::Median {
+            let vs = st.oracle.rule.venues.clone().unwrap_or_default();
+            median(
+                v.iter()
+                    .filter(|(ven, _)| vs.is_empty() || vs.contains(ven))
+                    .map(|x| x.1)
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        stat.push((
+            ReplayKey::data(t, 0, a as i64, Phase::Market),
+            StaticEv::Market {
+                asset: a,
+                price: m,
+                median: med,
+            },
+        ));
+    }
+    for r in &input.oracle_rounds {
+        if r.ts < start || r.ts > end {
+            continue;
+        }
+        let Some(&a) = index.get(r.base.as_str()) else {
+            continue;
+        };
+        let o = &assets[a as usize].oracle;
+        if o.source != OracleSource::Recorded || o.rule.feed.as_ref().is_some_and(|f| *f != r.feed)
+        {
+            continue;
+        }
+        stat.push((
+            ReplayKey::data(r.ts, r.block.unwrap_or(0), a as i64, Phase::Oracle),
+            StaticEv::Round {
+                asset: a,
+                answer: r.answer,
+            },
+        ));
+    }
+    for (i, a) in assets.iter().enumerate() {
+        for t in a.oracle.override_times() {
+            if t >= start && t <= end {
+                stat.push((
+                    ReplayKey::data(t, 0, i as i64, Phase::Oracle),
+                    StaticEv::Override { asset: i as u16 },
+                ));
+            }
+        }
+    }
+    stat.sort_by_key(|x| x.0);
+    let mut ticks: Vec<Micros> = stat
+        .iter()
+        .filter(|(_, e)| matches!(e, StaticEv::Market { .. }))
+        .map(|(k, _)| k.ts)
+        .collect();
+    ticks.dedup();
+
+    // Positions.
+    let mut pos = Vec::with_capacity(book.positions.len());
+    for p in &book.positions {
+        let conv = |m: &BTreeMap<String, Wad>,
+                    assets: &mut Vec<AssetState>,
+                    coll: bool|
+         -> Result<Vec<(u16, i128)>, ReplayError> {
+            let mut v = Vec::new();
+            for (a, amt) in m {
+                if amt.is_negative() {
+                    return Err(ReplayError::Input(format!(
+                        "negative amount for {} {a}",
+                        p.account
+                    )));
+                }
+                let i = index[a.as_str()];
+                let st = &mut assets[i as usize];
+                let x = amt.0 / st.unit_div * st.unit_div; // token decimals
+                if x == 0 {
+                    continue;
+                }
+                if coll {
+                    st.coll_initial += x;
+                } else {
+                    st.debt_initial += x;
+                }
+                v.push((i, x));
+            }
+            Ok(v)
+        };
+        let coll = conv(&p.collateral, &mut assets, true)?;
+        let debt = conv(&p.debt, &mut assets, false)?;
+        pos.push(Pos {
+            account: p.account.clone(),
+            market: p.market.clone(),
+            init_coll: coll.clone(),
+            init_debt: debt.clone(),
+            coll,
+            debt,
+            band: BAND_NONE,
+            backoff: RETRY_MIN,
+            ..Default::default()
+        });
+    }
+    let native = index
+        .get(scenario.frictions.gas.native_asset.as_str())
+        .copied();
+    let liqs = if scenario.frictions.liquidators.is_empty() {
+        vec![Liquidator {
+            name: "ideal".into(),
+            latency_secs: 0,
+            capital_usd: Wad(i128::MAX / 4),
+            gas_units: 0,
+            max_gas_gwei: None,
+            min_profit_usd: Wad(i128::MIN / 4),
+            margin: Wad::ZERO,
+            opening_bid_share: Wad::ONE,
+        }]
+    } else {
+        let mut l = scenario.frictions.liquidators.clone();
+        l.sort_by(|a, b| (a.latency_secs, &a.name).cmp(&(b.latency_secs, &b.name)));
+        l
+    };
+    let n_assets = assets.len();
+    let n_ticks = ticks.len();
+    let unarmed: Vec<u32> = (0..pos.len() as u32).collect();
+    let mut e = Engine {
+        sc: scenario,
+        preset: scenario.policy.preset,
+        start,
+        end,
+        assets,
+        pos,
+        liqs,
+        gas: input.gas.clone().unwrap_or_default(),
+        native,
+        heap: BinaryHeap::new(),
+        dyn_seq: 0,
+        events: Vec::new(),
+        liquidations: Vec::new(),
+        dirty: vec![false; n_assets],
+        any_dirty: false,
+        newly_priced: false,
+        health_scheduled_at: None,
+        unarmed,
+        ticks,
+        cur_tick: 0,
+        mkt_ticks: vec![vec![None; n_ticks]; n_assets],
+        orc_ticks: vec![vec![None; n_ticks]; n_assets],
+        auctions: Vec::new(),
+        bad_debt_events: Vec::new(),
+        liq_by_asset: Vec::new(),
+        last_key: None,
+        protocol_fees_usd: Wad::ZERO,
+        auction_incentives: Wad::ZERO,
+        blocked_counts: BTreeMap::new(),
+        price_div: match scenario.policy.preset {
+            Preset::AaveV2 => 1,
+            _ => 10_000_000_000,
+        },
+        input_hashes: input.input_hashes.clone(),
+        version: input.tool_version.clone(),
+    };
+    e.gas.sort_by_key(|g| g.0);
+    for a in 0..e.assets.len() {
+        let o = &e.assets[a].oracle;
+        e.assets[a].variable = !(o.mode == OracleMode::Fixed && o.override_times().is_empty());
+        e.refresh_reserve(a);
+    }
+    e.main_loop(&stat)?;
+    e.finish(&book)
+}
+
+impl Engine<'_> {
+    fn push(&mut self, key: ReplayKey, ev: DynEv) {
+        self.heap.push(Reverse(Scheduled {
+            key,
+            seq: self.dyn_seq,
+            ev,
+        }));
+        self.dyn_seq += 1;
+    }
+
+    fn log(&mut self, ts: Micros, kind: EventKind, f: impl FnOnce(&mut EventRecord)) -> u64 {
+        let seq = self.events.len() as u64;
+        let mut r = EventRecord {
+            seq,
+            ts,
+            kind,
+            account: None,
+            asset: None,
+            amount: None,
+            value_usd: None,
+            price: None,
+            health: None,
+            actor: None,
+            reason: None,
+        };
+        f(&mut r);
+        self.events.push(r);
+        seq
+    }
+
+    fn main_loop(&mut self, stat: &[(ReplayKey, StaticEv)]) -> Result<(), ReplayError> {
+        let mut si = 0;
+        loop {
+            let take_static = match (stat.get(si), self.heap.peek()) {
+                (Some((k, _)), Some(Reverse(h))) => *k <= h.key,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let key = if take_static {
+                stat[si].0
+            } else {
+                self.heap.peek().expect("peeked").0.key
+            };
+            if key.ts > self.end {
+                break;
+            }
+            if let Some(last) = self.last_key {
+                if key.ts < last.ts {
+                    return Err(ReplayError::Invariant {
+                        seq: self.events.len() as u64,
+                        event: "clock".into(),
+                        detail: format!("clock moved back from {} to {}", last.ts, key.ts),
+                    });
+                }
+            }
+            self.last_key = Some(key);
+            if take_static {
+                let ev = stat[si].1.clone();
+                si += 1;
+                self.on_static(key.ts, ev)?;
+            } else {
+                let Reverse(Scheduled { ev, .. }) = self.heap.pop().expect("peeked");
+                self.on_dyn(key.ts, ev)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn recover(&mut self, a: usize, t: Micros) {
+        let lc = &self.sc.frictions.liquidity;
+        let st = &mut self.assets[a];
+        let dt = (t.0 - st.last_recover.0).max(0) / Micros::PER_SEC;
+        st.last_recover = t;
+        if dt == 0 {
+            return;
+        }
+        let rec = lc.recovery_secs.max(1) as i128;
+        let dec = mul_div_down(st.depth.0, dt as i128, rec).unwrap_or(i128::MAX);
+        st.used_depth = Wad((st.used_depth.0 - dec).max(0));
+        self.update_impact(a);
+    }
+
+    /// Endogenous price impact: the market price is the recorded price times
+    /// `1 - price_impact * used_depth / depth` (the marginal price of the
+    /// linear book after the depth used by liquidation sales), so it falls
+    /// with sales and recovers with the depth.
+    fn update_impact(&mut self, a: usize) {
+        let pi = self.sc.frictions.liquidity.price_impact.0;
+        let st = &mut self.assets[a];
+        if pi <= 0 || st.depth.0 <= 0 {
+            st.impact = Wad::ONE;
+            return;
+        }
+        let used = mul_div_down(st.used_depth.0, WAD, st.depth.0)
+            .unwrap_or(WAD)
+            .min(WAD);
+        st.impact = Wad((WAD - wmul(pi, used)).max(0));
+    }
+
+    fn market_px(&self, a: usize) -> Option<Wad> {
+        let st = &self.assets[a];
+        st.raw_market.map(|p| Wad(wmul(p.0, st.impact.0)))
+    }
+
+    fn mark_dirty(&mut self, a: usize, t: Micros) {
+        if !self.dirty[a] {
+            self.dirty[a] = true;
+        }
+        self.any_dirty = true;
+        if self.health_scheduled_at != Some(t) {
+            self.health_scheduled_at = Some(t);
+            self.push(ReplayKey::derived(t, Phase::Health), DynEv::Health);
+        }
+    }
+
+    fn on_oracle_outcome(&mut self, a: usize, t: Micros, o: OracleOutcome) {
+        match o {
+            OracleOutcome::None => {}
+            OracleOutcome::Rejected(v) => {
+                let name = self.assets[a].name.clone();
+                self.log(t, EventKind::OracleRejected, |r| {
+                    r.asset = Some(name);
+                    r.price = Some(v);
+                    r.reason = Some(Reason::AnchorRejected);
+                });
+            }
+            OracleOutcome::Answer(v) => {
+                if self.assets[a].prev_answer == Some(v) {
+                    return;
+                }
+                let first = self.assets[a].prev_answer.is_none();
+                self.assets[a].prev_answer = Some(v);
+                self.refresh_reserve(a);
+                if !self.assets[a].ever_priced {
+                    self.assets[a].ever_priced = true;
+                    self.newly_priced = true;
+                }
+                if !self.ticks.is_empty() {
+                    let ti = self.cur_tick.min(self.ticks.len() - 1);
+                    self.orc_ticks[a][ti] = Some(v);
+                }
+                let name = self.assets[a].name.clone();
+                self.log(t, EventKind::OracleUpdate, |r| {
+                    r.asset = Some(name);
+                    r.price = Some(v);
+                });
+                if !first {
+                    self.check_breakers(a, t, v);
+                }
+                self.assets[a].breaker_hist.push_back((t, v));
+                self.mark_dirty(a, t);
+            }
+        }
+    }
+
+    fn check_breakers(&mut self, a: usize, t: Micros, v: Wad) {
+        let brs = self.sc.frictions.circuit_breakers.clone();
+        let maxw = brs.iter().map(|b| b.window_secs).max().unwrap_or(0);
+        {
+            let h = &mut self.assets[a].breaker_hist;
+            while h
+                .front()
+                .is_some_and(|(ts, _)| t.0 - ts.0 > maxw * Micros::PER_SEC)
+            {
+                h.pop_front();
+            }
+        }
+        let aname = self.assets[a].name.clone();
+        for b in brs.iter().filter(|b| b.asset == "*" || b.asset == aname) {
+            let lo = t.0 - b.window_secs * Micros::PER_SEC;
+            let hit = self.assets[a]
+                .breaker_hist
+                .iter()
+                .filter(|(ts, _)| ts.0 >= lo)
+                .any(|(_, p)| {
+                    p.0 != 0
+                        && mul_div_down((v.0 - p.0).abs(), 10_000, p.0.abs()).unwrap_or(0)
+                            >= b.move_bps as i128
+                });
+            if hit && b.action == BreakerAction::Liquidations {
+                let until = Micros(t.0 + b.pause_secs * Micros::PER_SEC);
+                let targets: Vec<usize> = if b.asset == "*" {
+                    (0..self.assets.len()).collect()
+                } else {
+                    vec![a]
+                };
+                let mut newly = false;
+                for i in targets {
+                    if self.assets[i].paused_until < t {
+                        newly = true;
+                    }
+                    if self.assets[i].paused_until < until {
+                        self.assets[i].paused_until = until;
+                    }
+                }
+                if newly {
+                    let name = self.assets[a].name.clone();
+                    self.log(t, EventKind::CircuitBreaker, |r| {
+                        r.asset = Some(name);
+                        r.price = Some(v);
+                        r.reason = Some(Reason::PriceMove);
+                    });
+                }
+            } else if hit {
+                let name = self.assets[a].name.clone();
+                let last = self.events.last().map(|e| (e.kind, e.asset.clone(), e.ts));
+                if last != Some((EventKind::CircuitBreaker, Some(name.clone()), t)) {
+                    self.log(t, EventKind::CircuitBreaker, |r| {
+                        r.asset = Some(name);
+                        r.price = Some(v);
+                        r.reason = Some(Reason::PriceMove);
+                        r.actor = Some("borrowing".into());
+                    });
+                }
+            }
+        }
+    }
+
+    fn on_static(&mut self, t: Micros, ev: StaticEv) -> Result<(), ReplayError> {
+        match ev {
+            StaticEv::Market {
+                asset,
+                price,
+                median,
+            } => {
+                let a = asset as usize;
+                while self.cur_tick + 1 < self.ticks.len() && self.ticks[self.cur_tick + 1] <= t {
+                    self.cur_tick += 1;
+                }
+                self.recover(a, t);
+                self.assets[a].raw_market = Some(price);
+                let m = self.market_px(a).expect("set");
+                if !self.ticks.is_empty() {
+                    self.mkt_ticks[a][self.cur_tick] = Some(m);
+                }
+                self.dynamic_margin(a, t, m);
+                let src = match self.assets[a].oracle.source {
+                    OracleSource::Market => Some(m),
+                    OracleSource::Median => median,
+                    OracleSource::Recorded => None,
+                };
+                if let Some(v) = src {
+                    let o = self.assets[a].oracle.on_source(t, v);
+                    self.on_oracle_outcome(a, t, o);
+                }
+            }
+            StaticEv::Round { asset, answer } => {
+                let o = self.assets[asset as usize].oracle.on_source(t, answer);
+                self.on_oracle_outcome(asset as usize, t, o);
+            }
+            StaticEv::Override { asset } => {
+                let o = self.assets[asset as usize].oracle.on_override_time(t);
+                self.on_oracle_outcome(asset as usize, t, o);
+                // staleness changes: re-check positions of this asset
+                self.mark_dirty(asset as usize, t);
+            }
+        }
+        Ok(())
+    }
+
+    fn dynamic_margin(&mut self, a: usize, t: Micros, m: Wad) {
+        let Some(dm) = self.sc.policy.dynamic_margin.clone() else {
+            return;
+        };
+        let x = m.to_f64();
+        if x <= 0.0 {
+            return;
+        }
+        let lx = x.ln();
+        let st = &mut self.assets[a];
+        if let Some(prev) = st.last_log_px {
+            let r2 = (lx - prev) * (lx - prev);
+            st.vol.push_back((t, r2));
+            st.vol_sum += r2;
+        }
+        st.last_log_px = Some(lx);
+        while st
+            .vol
+            .front()
+            .is_some_and(|(ts, _)| t.0 - ts.0 > dm.window_secs * Micros::PER_SEC)
+        {
+            let (_, r2) = st.vol.pop_front().expect("front");
+            st.vol_sum -= r2;
+        }
+        let vol = st.vol_sum.max(0.0).sqrt();
+        let high = vol > dm.vol_threshold;
+        if high != st.dm_active {
+            st.dm_active = high;
+            st.lt_mult = if high { dm.lt_multiplier } else { Wad::ONE };
+            let lt = Wad(wmul(st.params.liquidation_threshold.0, st.lt_mult.0));
+            let name = st.name.clone();
+            self.refresh_reserve(a);
+            self.log(t, EventKind::MarginChange, |r| {
+                r.asset = Some(name);
+                r.amount = Some(lt);
+                r.reason = Some(if high {
+                    Reason::VolatilityHigh
+                } else {
+                    Reason::VolatilityNormal
+                });
+            });
+            // Health of every holder changes without a price move.
+            let holders: Vec<u32> = (0..self.pos.len() as u32)
+                .filter(|&i| {
+                    self.pos[i as usize]
+                        .coll
+                        .iter()
+                        .any(|(x, _)| *x as usize == a)
+                })
+                .collect();
+            for i in holders {
+                self.evaluate(i, t);
+            }
+        }
+    }
+
+    fn on_dyn(&mut self, t: Micros, ev: DynEv) -> Result<(), ReplayError> {
+        match ev {
+            DynEv::Health => self.health_check(t),
+            DynEv::Attempt { pos, k, detect } => self.attempt(pos, k as usize, detect, t)?,
+            DynEv::AuctionStep { auction, step } => self.auction_step(auction, step, t),
+            DynEv::AuctionEnd { auction } => self.auction_end(auction, t)?,
+        }
+        Ok(())
+    }
+
+    fn health_check(&mut self, t: Micros) {
+        if !self.any_dirty {
+            return;
+        }
+        self.any_dirty = false;
+        let mut hit: Vec<u32> = Vec::new();
+        let mut fired: Vec<(u32, u32)> = Vec::new();
+        for a in 0..self.assets.len() {
+            if !self.dirty[a] {
+                continue;
+            }
+            self.dirty[a] = false;
+            let Some(px) = self.assets[a].oracle.answer else {
+                continue;
+            };
+            fired.clear();
+            self.assets[a].triggers.fire(px.0 as f64, &mut fired);
+            for &(i, g) in &fired {
+                if self.pos[i as usize].gen == g {
+                    hit.push(i);
+                }
+            }
+            // Stale / outage: positions below one must be retried anyway.
+        }
+        if self.newly_priced {
+            self.newly_priced = false;
+            let un = std::mem::take(&mut self.unarmed);
+            for i in un {
+                let p = &self.pos[i as usize];
+                let priced = p
+                    .coll
+                    .iter()
+                    .chain(p.debt.iter())
+                    .all(|(a, _)| self.assets[*a as usize].oracle.answer.is_some());
+                if priced {
+                    hit.push(i);
+                } else {
+                    self.unarmed.push(i);
+                }
+            }
+        }
+        hit.sort_unstable();
+        hit.dedup();
+        for i in hit {
+            self.evaluate(i, t);
+        }
+    }
+
+    /// Exact health (wad) at oracle prices; None when unpriced or no debt.
+    fn health(&self, i: u32) -> Option<i128> {
+        let p = &self.pos[i as usize];
+        let debt_total: i128 = p.debt.iter().map(|d| d.1).sum();
+        if debt_total == 0 {
+            return Some(i128::MAX);
+        }
+        for (a, _) in p.coll.iter().chain(p.debt.iter()) {
+            self.assets[*a as usize].oracle.answer?;
+        }
+        Some(match self.preset {
+            Preset::AaveV2 | Preset::AaveV3 | Preset::AaveV33 => {
+                let leg = |(a, x): &(u16, i128)| {
+                    (
+                        x / self.assets[*a as usize].unit_div,
+                        self.assets[*a as usize].res,
+                    )
+                };
+                aave::account_data_iter(p.coll.iter().map(leg), p.debt.iter().map(leg))
+                    .health_factor
+            }
+            Preset::CompoundV2 => {
+                let c: Vec<compound::CollateralLeg> = p
+                    .coll
+                    .iter()
+                    .map(|(a, x)| self.ctoken_leg(*a, *x))
+                    .collect();
+                let d: Vec<(i128, i128)> = p
+                    .debt
+                    .iter()
+                    .map(|(a, x)| (x / self.assets[*a as usize].unit_div, self.comp_price(*a)))
+                    .collect();
+                let (sc, sb) = compound::account_liquidity(&c, &d);
+                if sb == 0 {
+                    i128::MAX
+                } else {
+                    mul_div_down(sc, WAD, sb).unwrap_or(i128::MAX)
+                }
+            }
+            Preset::MakerFlip | Preset::MakerClip => {
+                let mat = self.sc.policy.maker.mat.0;
+                let cv: i128 = p
+                    .coll
+                    .iter()
+                    .map(|(a, x)| {
+                        wmul(
+                            *x,
+                            self.assets[*a as usize].oracle.answer.unwrap_or_default().0,
+                        )
+                    })
+                    .sum();
+                let dv: i128 = p
+                    .debt
+                    .iter()
+                    .map(|(a, x)| {
+                        wmul(
+                            *x,
+                            self.assets[*a as usize].oracle.answer.unwrap_or_default().0,
+                        )
+                    })
+                    .sum();
+                let spot_v = mul_div_down(cv, WAD, mat).unwrap_or(0);
+                mul_div_down(spot_v, WAD, dv).unwrap_or(i128::MAX)
+            }
+        })
+    }
+
+    fn reserve(&self, a: u16) -> aave::Reserve {
+        self.assets[a as usize].res
+    }
+
+    fn refresh_reserve(&mut self, a: usize) {
+        let r = self.compute_reserve(a as u16);
+        self.assets[a].res = r;
+    }
+
+    fn compute_reserve(&self, a: u16) -> aave::Reserve {
+        let st = &self.assets[a as usize];
+        let px = st.oracle.answer.unwrap_or_default().0 / self.price_div;
+        let lt = wmul(st.params.liquidation_threshold.0, st.lt_mult.0);
+        aave::Reserve {
+            price: px,
+            unit: 10i128.pow(st.params.decimals),
+            lt_bps: to_bps(Wad(lt)),
+            bonus_bps: to_bps(st.params.liquidation_bonus),
+            fee_bps: to_bps(st.params.protocol_fee),
+        }
+    }
+
+    fn comp_price(&self, a: u16) -> i128 {
+        let st = &self.assets[a as usize];
+        // getUnderlyingPrice: USD * 1e36 / 10^decimals = wad price * 10^(18 - decimals)
+        st.oracle
+            .answer
+            .unwrap_or_default()
+            .0
+            .saturating_mul(st.unit_div)
+    }
+
+    fn ctoken_leg(&self, a: u16, amount: i128) -> compound::CollateralLeg {
+        let st = &self.assets[a as usize];
+        let base = amount / st.unit_div;
+        compound::CollateralLeg {
+            ctokens: mul_div_down(base, WAD, st.params.exchange_rate.0).unwrap_or(0),
+            collateral_factor: wmul(st.params.liquidation_threshold.0, st.lt_mult.0),
+            exchange_rate: st.params.exchange_rate.0,
+            price: self.comp_price(a),
+        }
+    }
+
+    fn evaluate(&mut self, i: u32, t: Micros) {
+        let h = self.health(i);
+        let warn = self.sc.policy.warn_health.0;
+        let Some(h) = h else {
+            if !self.unarmed.contains(&i) {
+                self.unarmed.push(i);
+            }
+            return;
+        };
+        let band = if h < WAD {
+            BAND_BELOW_ONE
+        } else if h < warn {
+            BAND_AT_RISK
+        } else {
+            BAND_OK
+        };
+        let pidx = i as usize;
+        self.pos[pidx].armed = true;
+        let old = self.pos[pidx].band;
+        if old != band {
+            // Sampled at band changes only, so it does not depend on how
+            // often the trigger index asks for evaluations.
+            self.note_health(i, h);
+        }
+        if old != band && !(old == BAND_NONE && band == BAND_OK) {
+            let acct = self.pos[pidx].account.clone();
+            let reason = if band > old || old == BAND_NONE && band == BAND_OK {
+                Reason::Recovered
+            } else if band == BAND_BELOW_ONE {
+                Reason::BelowOne
+            } else {
+                Reason::BelowWarn
+            };
+            let reason = if old == BAND_NONE {
+                if band == BAND_BELOW_ONE {
+                    Reason::BelowOne
+                } else {
+                    Reason::BelowWarn
+                }
+            } else {
+                reason
+            };
+            self.log(t, EventKind::HealthCrossing, |r| {
+                r.account = Some(acct);
+                r.health = Some(Wad(h));
+                r.reason = Some(reason);
+            });
+        }
+        self.pos[pidx].band = band;
+        if band == BAND_BELOW_ONE {
+            self.pos[pidx].first_liq.get_or_insert(t);
+            if !self.pos[pidx].pending {
+                self.pos[pidx].pending = true;
+                let lat = self.liqs[0].latency_secs;
+                let at = Micros(t.0 + lat * Micros::PER_SEC);
+                self.push(
+                    ReplayKey::derived(at, Phase::Liquidation),
+                    DynEv::Attempt {
+                        pos: i,
+                        k: 0,
+                        detect: t,
+                    },
+                );
+            }
+        }
+        self.arm(i, h, band);
+    }
+
+    fn note_health(&mut self, i: u32, h: i128) {
+        if h != i128::MAX {
+            let p = &mut self.pos[i as usize];
+            p.min_health = Some(p.min_health.map_or(h, |m| m.min(h)));
+        }
+    }
+
+    fn arm(&mut self, i: u32, h: i128, band: u8) {
+        let p = &mut self.pos[i as usize];
+        p.gen = p.gen.wrapping_add(1);
+        let g = p.gen;
+        if h == i128::MAX {
+            // no debt: nothing can make it liquidatable
+            return;
+        }
+        let warn = self.sc.policy.warn_health.to_f64();
+        let (lo, hi) = match band {
+            BAND_BELOW_ONE => (None, Some(1.0)),
+            BAND_AT_RISK => (Some(1.0), Some(warn)),
+            _ => (Some(warn), None),
+        };
+        let hf = (h as f64 / WAD as f64).max(1e-12);
+        // Health is linear in prices on each side: with every collateral
+        // price >= r * p0 the weighted collateral is >= r * C0, with every
+        // debt price <= q0 / r the debt is <= D0 / r. The slack is shared
+        // between the sides that can move (fixed-peg assets cannot).
+        let var = |a: &u16| self.assets[*a as usize].variable;
+        let sides = (p.coll.iter().any(|l| var(&l.0)) as u32
+            + p.debt.iter().any(|l| var(&l.0)) as u32)
+            .max(1);
+        let legs: Vec<(u16, bool)> = p
+            .coll
+            .iter()
+            .map(|(a, _)| (*a, true))
+            .chain(p.debt.iter().map(|(a, _)| (*a, false)))
+            .collect();
+        for (a, is_coll) in legs {
+            if !self.assets[a as usize].variable {
+                continue;
+            }
+            let st = &mut self.assets[a as usize];
+            let Some(px) = st.oracle.answer else { continue };
+            let p0 = px.0 as f64;
+            if let Some(lo) = lo {
+                let r = root(lo / hf, sides);
+                if is_coll {
+                    st.triggers.push_down(p0 * r * (1.0 + MARGIN), i, g);
+                } else {
+                    st.triggers.push_up(p0 / r * (1.0 - MARGIN), i, g);
+                }
+            }
+            if let Some(hi) = hi {
+                let r = root(hi / hf, sides);
+                if is_coll {
+                    st.triggers.push_up(p0 * r * (1.0 - MARGIN), i, g);
+                } else {
+                    st.triggers.push_down(p0 / r * (1.0 + MARGIN), i, g);
+                }
+            }
+        }
+    }
+
+    fn block(&mut self, i: u32, t: Micros, reason: Reason, actor: &str) {
+        let p = &mut self.pos[i as usize];
+        p.blocks[block_class(reason)] += 1;
+        *self
+            .blocked_counts
+            .entry(reason.as_str().to_string())
+            .or_insert(0) += 1;
+        if p.last_reason == Some(reason) {
+            return;
+        }
+        p.last_reason = Some(reason);
+        let acct = p.account.clone();
+        let actor = actor.to_string();
+        self.log(t, EventKind::LiquidationBlocked, |r| {
+            r.account = Some(acct);
+            r.reason = Some(reason);
+            r.actor = Some(actor);
+        });
+    }
+
+    /// Retries a blocked liquidation later: exponential backoff from 60 s,
+    /// capped at an hour for transient causes (liquidity, capital, gas,
+    /// oracle) and uncapped when the position is not worth liquidating
+    /// (its economics change only slowly).
+    fn retry(&mut self, i: u32, t: Micros, reason: Reason) {
+        let p = &mut self.pos[i as usize];
+        let b = p.backoff;
+        let cap = match reason {
+            Reason::BelowDust | Reason::Unprofitable | Reason::MustNotLeaveDust => 86_400 * 365,
+            _ => RETRY_MAX,
+        };
+        p.backoff = (b * 2).min(cap);
+        let at = Micros(t.0 + b * Micros::PER_SEC);
+        self.push(
+            ReplayKey::derived(at, Phase::Liquidation),
+            DynEv::Attempt {
+                pos: i,
+                k: 0,
+                detect: at,
+            },
+        );
+    }
+
+    fn attempt(&mut self, i: u32, k: usize, detect: Micros, t: Micros) -> Result<(), ReplayError> {
+        let h = self.health(i);
+        if let Some(h) = h {
+            self.note_health(i, h);
+        }
+        match h {
+            Some(h) if h < WAD => {}
+            _ => {
+                let p = &mut self.pos[i as usize];
+                p.pending = false;
+                p.backoff = RETRY_MIN;
+                // Recovered before a liquidator acted: re-evaluate (logs the
+                // crossing, re-arms the triggers).
+                self.evaluate(i, t);
+                return Ok(());
+            }
+        }
+        let legs: Vec<u16> = {
+            let p = &self.pos[i as usize];
+            p.coll.iter().chain(p.debt.iter()).map(|l| l.0).collect()
+        };
+        if let Some(until) = legs
+            .iter()
+            .map(|a| self.assets[*a as usize].paused_until)
+            .filter(|u| *u > t)
+            .max()
+        {
+            self.block(i, t, Reason::Paused, "protocol");
+            self.push(
+                ReplayKey::derived(until, Phase::Liquidation),
+                DynEv::Attempt {
+                    pos: i,
+                    k: 0,
+                    detect: until,
+                },
+            );
+            return Ok(());
+        }
+        if legs
+            .iter()
+            .any(|a| self.assets[*a as usize].oracle.is_stale(t))
+        {
+            self.block(i, t, Reason::OracleStale, "protocol");
+            self.retry(i, t, Reason::OracleStale);
+            return Ok(());
+        }
+        if self.pos[i as usize].coll.is_empty() {
+            // nothing to seize; stays non-performing
+            self.pos[i as usize].pending = false;
+            return Ok(());
+        }
+        if self.preset.is_fixed_spread() && self.cannot_profit(i, t) {
+            self.block(i, t, Reason::BelowDust, "all");
+            self.retry(i, t, Reason::BelowDust);
+            return Ok(());
+        }
+        let res = if self.preset.is_fixed_spread() {
+            self.try_fixed(i, k, t)?
+        } else {
+            self.bite(i, t);
+            Ok(())
+        };
+        match res {
+            Ok(()) => {}
+            Err(reason) => {
+                let name = self.liqs[k].name.clone();
+                self.block(i, t, reason, &name);
+                if k + 1 < self.liqs.len() {
+                    let at = Micros(
+                        (detect.0 + self.liqs[k + 1].latency_secs * Micros::PER_SEC).max(t.0),
+                    );
+                    self.push(
+                        ReplayKey::derived(at, Phase::Liquidation),
+                        DynEv::Attempt {
+                            pos: i,
+                            k: (k + 1) as u16,
+                            detect,
+                        },
+                    );
+                } else {
+                    self.retry(i, t, reason);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Upper bound of any liquidator's profit on the position, against the
+    /// lowest gas cost and minimum profit among the liquidators: the
+    /// liquidator gets at most `c * p_mkt` of an asset for at least
+    /// `rho * c * p_orc / bonus` (rho: lowest market/oracle ratio of the
+    /// debt assets, at most 1). True when no liquidation can pay.
+    fn cannot_profit(&self, i: u32, t: Micros) -> bool {
+        let min_profit = self
+            .liqs
+            .iter()
+            .map(|l| l.min_profit_usd)
+            .min()
+            .unwrap_or_default();
+        if min_profit <= Wad::ZERO {
+            return false;
+        }
+        let p = &self.pos[i as usize];
+        let mut rho = WAD;
+        for (a, _) in &p.debt {
+            let (Some(m), Some(o)) = (
+                self.market_px(*a as usize),
+                self.assets[*a as usize].oracle.answer,
+            ) else {
+                return false;
+            };
+            if o.0 > 0 {
+                rho = rho.min(mul_div_down(m.0, WAD, o.0).unwrap_or(WAD));
+            }
+        }
+        let mut bound = 0i128;
+        for (a, x) in &p.coll {
+            let st = &self.assets[*a as usize];
+            let (Some(m), Some(o)) = (self.market_px(*a as usize), st.oracle.answer) else {
+                return false;
+            };
+            let b = st.params.liquidation_bonus.0.max(WAD);
+            let floor = mul_div_down(wmul(o.0, rho), WAD, b).unwrap_or(0);
+            bound += wmul(*x, (m.0 - floor).max(0));
+        }
+        let min_gas = self
+            .liqs
+            .iter()
+            .map(|l| self.gas_usd(t, l.gas_units))
+            .min()
+            .unwrap_or_default();
+        Wad(bound) - min_gas < min_profit
+    }
+
+    fn quote_sale(&self, a: usize, value: Wad) -> Option<Wad> {
+        let lc = &self.sc.frictions.liquidity;
+        let st = &self.assets[a];
+        match lc.model {
+            LiquidityModel::None => Some(value),
+            LiquidityModel::Linear => {
+                if st.used_depth + value > st.depth {
+                    return None;
+                }
+                let frac_num = st.used_depth.0 + value.0 / 2;
+                let keep = WAD - mul_div_down(frac_num, WAD, st.depth.0.max(1)).unwrap_or(WAD);
+                Some(Wad(wmul(value.0, keep.max(0))))
+            }
+            LiquidityModel::ConstantProduct => {
+                let y = st.depth.0 - st.used_depth.0;
+                if y <= 0 {
+                    return None;
+                }
+                Some(Wad(mul_div_down(value.0, y, y + value.0).unwrap_or(0)))
+            }
+        }
+    }
+
+    fn commit_sale(&mut self, a: usize, value: Wad) {
+        if self.sc.frictions.liquidity.model != LiquidityModel::None {
+            self.assets[a].used_depth += value;
+            self.update_impact(a);
+        }
+    }
+
+    fn gas_usd(&self, t: Micros, units: u64) -> Wad {
+        let env = Env {
+            assets: &self.assets,
+            gas: &self.gas,
+            default_gwei: self.sc.frictions.gas.gwei,
+            native: self.native,
+            coll: 0,
+        };
+        let px = self.native.and_then(|n| self.market_px(n as usize));
+        env.gas_cost(t, units, px)
+    }
+
+    fn gwei(&self, t: Micros) -> Wad {
+        series_at(&self.gas, t).unwrap_or(self.sc.frictions.gas.gwei)
+    }
+
+    fn usd(&self, a: u16, amount: i128) -> Wad {
+        Wad(wmul(
+            amount,
+            self.assets[a as usize].oracle.answer.unwrap_or_default().0,
+        ))
+    }
+
+    fn mkt_usd(&self, a: u16, amount: i128) -> Wad {
+        Wad(wmul(
+            amount,
+            self.market_px(a as usize).unwrap_or_default().0,
+        ))
+    }
+
+    /// One fixed-spread liquidation by liquidator `k`; Err = blocked reason.
+    fn try_fixed(
+        &mut self,
+        i: u32,
+        k: usize,
+        t: Micros,
+    ) -> Result<Result<(), Reason>, ReplayError> {
+        let l = self.liqs[k].clone();
+        if l.max_gas_gwei.is_some_and(|m| self.gwei(t) > m) {
+            return Ok(Err(Reason::GasTooHigh));
+        }
+        if l.capital_usd <= Wad::ZERO {
+            return Ok(Err(Reason::NoLiquidatorCapital));
+        }
+        let p = &self.pos[i as usize];
+        let pick = |legs: &[(u16, i128)]| -> (u16, i128) {
+            *legs
+                .iter()
+                .max_by(|x, y| {
+                    self.usd(x.0, x.1)
+                        .cmp(&self.usd(y.0, y.1))
+                        .then(y.0.cmp(&x.0))
+                })
+                .expect("non-empty")
+        };
+        let (ca, camt) = pick(&p.coll);
+        let (da, damt) = pick(&p.debt);
+        let h_before = self.health(i).unwrap_or(0);
+        let dst = &self.assets[da as usize];
+        let cst = &self.assets[ca as usize];
+        let d_px = dst.oracle.answer.unwrap_or_default();
+        // capital -> debt tokens -> base units
+        let cover_tokens = mul_div_down(l.capital_usd.0, WAD, d_px.0.max(1)).unwrap_or(i128::MAX);
+        let cover_base = (cover_tokens / dst.unit_div).max(0);
+        let (repaid_base, coll_liq_base, fee_base, no_coll_left) = match self.preset {
+            Preset::AaveV2 | Preset::AaveV3 | Preset::AaveV33 => {
+                let c: Vec<(i128, aave::Reserve)> = p
+                    .coll
+                    .iter()
+                    .map(|(a, x)| (x / self.assets[*a as usize].unit_div, self.reserve(*a)))
+                    .collect();
+                let d: Vec<(i128, aave::Reserve)> = p
+                    .debt
+                    .iter()
+                    .map(|(a, x)| (x / self.assets[*a as usize].unit_div, self.reserve(*a)))
+                    .collect();
+                let acct = aave::account_data(&c, &d);
+                let version = match self.preset {
+                    Preset::AaveV2 => aave::AaveVersion::V2,
+                    Preset::AaveV3 => aave::AaveVersion::V3,
+                    _ => aave::AaveVersion::V33,
+                };
+                let b = 10i128.pow(if self.preset == Preset::AaveV2 { 18 } else { 8 });
+                let lc = aave::LiquidationConfig {
+                    version,
+                    close_factor_bps: self.sc.policy.close_factor.map(to_bps).unwrap_or(5000),
+                    close_factor_hf_threshold: 950_000_000_000_000_000,
+                    min_base_max_close_factor: wmul(
+                        self.sc.policy.min_base_max_close_factor_usd.0,
+                        b,
+                    ),
+                    min_leftover_base: wmul(self.sc.policy.min_leftover_usd.0, b),
+                };
+                match aave::liquidate(
+                    &lc,
+                    &acct,
+                    &self.reserve(ca),
+                    camt / cst.unit_div,
+                    &self.reserve(da),
+                    damt / dst.unit_div,
+                    cover_base,
+                ) {
+                    Ok(x) => (
+                        x.debt_repaid,
+                        x.collateral_to_liquidator,
+                        x.protocol_fee,
+                        x.no_collateral_left,
+                    ),
+                    Err(RuleBlock::MustNotLeaveDust) => {
+                        return Ok(Err(if cover_base < damt / dst.unit_div {
+                            Reason::NoLiquidatorCapital
+                        } else {
+                            Reason::MustNotLeaveDust
+                        }))
+                    }
+                    Err(_) => return Ok(Err(Reason::BelowDust)),
+                }
+            }
+            Preset::CompoundV2 => {
+                let borrow = damt / dst.unit_div;
+                let cf = self.sc.policy.close_factor.map(|w| w.0).unwrap_or(WAD / 2);
+                let cap = compound::max_close(cf, borrow).min(cover_base);
+                let leg = self.ctoken_leg(ca, camt);
+                let inc = cst.params.liquidation_bonus.0;
+                let pb = self.comp_price(da);
+                let repay = compound::max_repay_for_balance(
+                    inc,
+                    pb,
+                    leg.price,
+                    leg.exchange_rate,
+                    leg.ctokens,
+                    cap,
+                );
+                if repay <= 0 {
+                    return Ok(Err(Reason::BelowDust));
+                }
+                let seize = compound::seize_tokens(inc, pb, leg.price, leg.exchange_rate, repay);
+                let fee_ct = wmul(seize, cst.params.protocol_fee.0);
+                let to_under = |ct: i128| mul_div_down(ct, leg.exchange_rate, WAD).unwrap_or(0);
+                let total_under = to_under(seize).min(camt / cst.unit_div);
+                let fee_under = to_under(fee_ct).min(total_under);
+                (repay, total_under - fee_under, fee_under, false)
+            }
+            _ => unreachable!("auction presets do not use fixed spread"),
+        };
+        if repaid_base <= 0 || coll_liq_base + fee_base <= 0 {
+            return Ok(Err(Reason::BelowDust));
+        }
+        let repaid = repaid_base * dst.unit_div;
+        let coll_liq = coll_liq_base * cst.unit_div;
+        let fee = fee_base * cst.unit_div;
+        // Economics at market prices.
+        let value = self.mkt_usd(ca, coll_liq);
+        let cost = self.mkt_usd(da, repaid);
+        let gas = self.gas_usd(t, l.gas_units);
+        let Some(proceeds) = self.quote_sale(ca as usize, value) else {
+            return Ok(Err(Reason::NoLiquidity));
+        };
+        let profit = proceeds - cost - gas;
+        if profit < l.min_profit_usd {
+            let why = if value - cost - gas >= l.min_profit_usd {
+                Reason::NoLiquidity
+            } else if value - cost >= l.min_profit_usd && gas > Wad::ZERO {
+                Reason::BelowDust
+            } else {
+                Reason::Unprofitable
+            };
+            return Ok(Err(why));
+        }
+        // Execute.
+        self.commit_sale(ca as usize, value);
+        let seized = coll_liq + fee;
+        let repaid_usd = self.usd(da, repaid);
+        let seized_usd = self.usd(ca, seized);
+        let fee_usd = self.usd(ca, fee);
+        {
+            let debt_before: i128 = self.pos[i as usize].debt.iter().map(|d| d.1).sum();
+            let p = &mut self.pos[i as usize];
+            for leg in p.coll.iter_mut().filter(|x| x.0 == ca) {
+                leg.1 -= seized;
+            }
+            for leg in p.debt.iter_mut().filter(|x| x.0 == da) {
+                leg.1 -= repaid;
+            }
+            let neg = p.coll.iter().chain(p.debt.iter()).any(|l| l.1 < 0);
+            let debt_after: i128 = p.debt.iter().map(|d| d.1).sum();
+            if neg || debt_after > debt_before {
+                return Err(ReplayError::Invariant {
+                    seq: self.events.len() as u64,
+                    event: format!("liquidation of {}", p.account),
+                    detail: if neg {
+                        "negative balance".into()
+                    } else {
+                        "liquidation raised debt".into()
+                    },
+                });
+            }
+            p.coll.retain(|l| l.1 != 0);
+            p.debt.retain(|l| l.1 != 0);
+            p.liqs += 1;
+            p.repaid_usd += repaid_usd;
+            p.seized_usd += seized_usd;
+            p.penalty_usd += (seized_usd - repaid_usd).max(Wad::ZERO);
+            p.pending = false;
+            p.backoff = RETRY_MIN;
+            p.last_reason = None;
+        }
+        self.assets[ca as usize].coll_seized += coll_liq;
+        self.assets[ca as usize].coll_fee += fee;
+        self.assets[da as usize].debt_repaid += repaid;
+        self.protocol_fees_usd += fee_usd;
+        let cap = self.liqs[k].capital_usd;
+        self.liqs[k].capital_usd = Wad(cap
+            .0
+            .saturating_add(profit.max(Wad::ZERO).0)
+            .min(i128::MAX / 4));
+        self.liq_by_asset.push((t, ca, seized_usd));
+        let acct = self.pos[i as usize].account.clone();
+        let market = self.pos[i as usize].market.clone();
+        let (cn, dn) = (
+            self.assets[ca as usize].name.clone(),
+            self.assets[da as usize].name.clone(),
+        );
+        let seq = self.log(t, EventKind::Liquidation, |r| {
+            r.account = Some(acct.clone());
+            r.asset = Some(cn.clone());
+            r.amount = Some(Wad(seized));
+            r.value_usd = Some(repaid_usd);
+            r.health = Some(Wad(h_before));
+            r.actor = Some(l.name.clone());
+        });
+        if no_coll_left {
+            self.book_deficit(i, t);
+        }
+        let h_after = self.health(i);
+        self.liquidations.push(LiquidationRecord {
+            seq,
+            ts: t,
+            account: acct,
+            market,
+            mechanism: "fixed_spread".into(),
+            liquidator: l.name.clone(),
+            collateral_asset: cn,
+            debt_asset: dn,
+            debt_repaid: Wad(repaid),
+            collateral_seized: Wad(seized),
+            protocol_fee: Wad(fee),
+            repaid_usd,
+            seized_usd,
+            penalty_usd: (seized_usd - repaid_usd).max(Wad::ZERO),
+            sale_proceeds_usd: proceeds,
+            slippage_usd: value - proceeds,
+            gas_usd: gas,
+            health_before: Some(Wad(h_before)),
+            health_after: h_after.filter(|h| *h != i128::MAX).map(Wad),
+        });
+        // Next block: re-evaluate (may schedule another attempt).
+        self.reeval_later(i, t);
+        Ok(Ok(()))
+    }
+
+    fn reeval_later(&mut self, i: u32, t: Micros) {
+        match self.health(i) {
+            Some(h) if h < WAD && !self.pos[i as usize].coll.is_empty() => {
+                self.pos[i as usize].pending = true;
+                let lat = self.liqs[0].latency_secs.max(BLOCK_SECS);
+                let at = Micros(t.0 + lat * Micros::PER_SEC);
+                self.push(
+                    ReplayKey::derived(at, Phase::Liquidation),
+                    DynEv::Attempt {
+                        pos: i,
+                        k: 0,
+                        detect: at,
+                    },
+                );
+                self.arm(i, h, BAND_BELOW_ONE);
+                self.pos[i as usize].band = BAND_BELOW_ONE;
+            }
+            _ => self.evaluate(i, t),
+        }
+    }
+
+    fn book_deficit(&mut self, i: u32, t: Micros) {
+        let debts = std::mem::take(&mut self.pos[i as usize].debt);
+        for (a, x) in debts {
+            if x == 0 {
+                continue;
+            }
+            let usd = self.usd(a, x);
+            self.assets[a as usize].debt_written_off += x;
+            self.pos[i as usize].written_off_usd += usd;
+            self.bad_debt_events.push((t, usd));
+            let acct = self.pos[i as usize].account.clone();
+            let name = self.assets[a as usize].name.clone();
+            self.log(t, EventKind::BadDebt, |r| {
+                r.account = Some(acct);
+                r.asset = Some(name);
+                r.amount = Some(Wad(x));
+                r.value_usd = Some(usd);
+                r.reason = Some(Reason::Deficit);
+            });
+        }
+    }
+
+    /// Maker: bite the vault's largest collateral and start an auction.
+    fn bite(&mut self, i: u32, t: Micros) {
+        let p = &self.pos[i as usize];
+        let (ca, ink) = *p
+            .coll
+            .iter()
+            .max_by(|x, y| {
+                self.usd(x.0, x.1)
+                    .cmp(&self.usd(y.0, y.1))
+                    .then(y.0.cmp(&x.0))
+            })
+            .expect("coll");
+        let (da, art) = *p
+            .debt
+            .iter()
+            .max_by(|x, y| {
+                self.usd(x.0, x.1)
+                    .cmp(&self.usd(y.0, y.1))
+                    .then(y.0.cmp(&x.0))
+            })
+            .expect("debt");
+        let mp = self.sc.policy.maker.clone();
+        let (lot, art_b, tab) = maker::bite(Wad(ink), Wad(art), &mp);
+        let env = Env {
+            assets: &self.assets,
+            gas: &self.gas,
+            default_gwei: self.sc.frictions.gas.gwei,
+            native: self.native,
+            coll: ca,
+        };
+        let keepers = &self.liqs;
+        let (out, mech) = if self.preset == Preset::MakerFlip {
+            (
+                maker::run_flip(t, tab, lot, &mp, keepers, &env, self.end),
+                "flip",
+            )
+        } else {
+            (
+                maker::run_clip(t, tab, lot, &mp, keepers, &env, self.end),
+                "clip",
+            )
+        };
+        {
+            let p = &mut self.pos[i as usize];
+            for l in p.coll.iter_mut().filter(|x| x.0 == ca) {
+                l.1 -= lot.0;
+            }
+            for l in p.debt.iter_mut().filter(|x| x.0 == da) {
+                l.1 -= art_b.0;
+            }
+            p.coll.retain(|l| l.1 != 0);
+            p.debt.retain(|l| l.1 != 0);
+            p.auction_lot.push((ca, lot.0));
+            p.auction_debt.push((da, art_b.0));
+            p.pending = true;
+        }
+        self.assets[ca as usize].coll_in_auction += lot.0;
+        self.assets[da as usize].debt_in_auction += art_b.0;
+        self.auction_incentives += out.incentives;
+        let id = self.auctions.len() as u32;
+        let acct = self.pos[i as usize].account.clone();
+        let cname = self.assets[ca as usize].name.clone();
+        let mut steps = Vec::new();
+        for (s, st) in out.steps.iter().enumerate() {
+            steps.push((st.ts, s as u32));
+        }
+        let settled = out.settled;
+        let end = out.end;
+        self.auctions.push(Auction {
+            pos: i,
+            coll: ca,
+            debt: da,
+            lot: lot.0,
+            art: art_b.0,
+            mech,
+            out,
+        });
+        self.log(t, EventKind::AuctionKick, |r| {
+            r.account = Some(acct);
+            r.asset = Some(cname);
+            r.amount = Some(lot);
+            r.value_usd = Some(tab);
+            r.actor = Some(mech.into());
+        });
+        for (ts, s) in steps {
+            self.push(
+                ReplayKey::derived(ts, Phase::Auction),
+                DynEv::AuctionStep {
+                    auction: id,
+                    step: s,
+                },
+            );
+        }
+        if settled {
+            self.push(
+                ReplayKey::derived(end, Phase::Auction),
+                DynEv::AuctionEnd { auction: id },
+            );
+        }
+    }
+
+    fn auction_step(&mut self, id: u32, s: u32, t: Micros) {
+        let a = &self.auctions[id as usize];
+        let st = a.out.steps[s as usize].clone();
+        let acct = self.pos[a.pos as usize].account.clone();
+        let cname = self.assets[a.coll as usize].name.clone();
+        if st.action == "deal" {
+            return;
+        }
+        if st.action == "blocked" {
+            let reason = match st.reason {
+                Some("gas") => Reason::GasTooHigh,
+                Some("capital") => Reason::NoLiquidatorCapital,
+                _ => Reason::Unprofitable,
+            };
+            let p = a.pos;
+            self.pos[p as usize].blocks[block_class(reason)] += 1;
+            *self
+                .blocked_counts
+                .entry(reason.as_str().to_string())
+                .or_insert(0) += 1;
+            self.log(t, EventKind::LiquidationBlocked, |r| {
+                r.account = Some(acct);
+                r.asset = Some(cname);
+                r.reason = Some(reason);
+                r.actor = Some(st.keeper.clone());
+            });
+            return;
+        }
+        self.log(t, EventKind::AuctionBid, |r| {
+            r.account = Some(acct);
+            r.asset = Some(cname);
+            r.amount = Some(st.lot);
+            r.value_usd = Some(st.bid);
+            r.actor = Some(format!("{}:{}", st.keeper, st.action));
+        });
+    }
+
+    fn auction_end(&mut self, id: u32, t: Micros) -> Result<(), ReplayError> {
+        let (i, ca, da, lot, art, mech, out) = {
+            let a = &self.auctions[id as usize];
+            (a.pos, a.coll, a.debt, a.lot, a.art, a.mech, a.out.clone())
+        };
+        let raised = out.raised.0;
+        let repaid = raised.min(art);
+        let bad = art - repaid;
+        let sold = out.lot_sold.0;
+        let returned = out.lot_returned.0;
+        if sold + returned != lot {
+            return Err(ReplayError::Invariant {
+                seq: self.events.len() as u64,
+                event: format!("auction {id}"),
+                detail: "lot sold + returned != lot".into(),
+            });
+        }
+        let repaid_usd = Wad(repaid);
+        let seized_usd = self.usd(ca, sold);
+        let penalty = Wad(raised - repaid).max(Wad::ZERO);
+        {
+            let st = &mut self.assets[ca as usize];
+            st.coll_in_auction -= lot;
+            st.coll_seized += sold;
+        }
+        {
+            let st = &mut self.assets[da as usize];
+            st.debt_in_auction -= art;
+            st.debt_repaid += repaid;
+            st.debt_written_off += bad;
+        }
+        {
+            let p = &mut self.pos[i as usize];
+            if let Some(ix) = p.auction_lot.iter().position(|x| *x == (ca, lot)) {
+                p.auction_lot.remove(ix);
+            }
+            if let Some(ix) = p.auction_debt.iter().position(|x| *x == (da, art)) {
+                p.auction_debt.remove(ix);
+            }
+            if returned > 0 {
+                match p.coll.iter_mut().find(|x| x.0 == ca) {
+                    Some(l) => l.1 += returned,
+                    None => p.coll.push((ca, returned)),
+                }
+            }
+            p.liqs += 1;
+            p.repaid_usd += repaid_usd;
+            p.seized_usd += seized_usd;
+            p.penalty_usd += penalty;
+            p.written_off_usd += Wad(bad);
+            p.pending = false;
+        }
+        self.liq_by_asset.push((t, ca, seized_usd));
+        let acct = self.pos[i as usize].account.clone();
+        let market = self.pos[i as usize].market.clone();
+        let cname = self.assets[ca as usize].name.clone();
+        let dname = self.assets[da as usize].name.clone();
+        let winner = out.winner.clone().unwrap_or_default();
+        let seq = self.log(t, EventKind::AuctionDeal, |r| {
+            r.account = Some(acct.clone());
+            r.asset = Some(cname.clone());
+            r.amount = Some(Wad(sold));
+            r.value_usd = Some(Wad(raised));
+            r.actor = Some(winner.clone());
+        });
+        if bad > 0 {
+            self.bad_debt_events.push((t, Wad(bad)));
+            self.log(t, EventKind::BadDebt, |r| {
+                r.account = Some(acct.clone());
+                r.asset = Some(dname.clone());
+                r.amount = Some(Wad(bad));
+                r.value_usd = Some(Wad(bad));
+                r.reason = Some(Reason::AuctionShortfall);
+            });
+        }
+        let sale = self.mkt_usd(ca, sold);
+        self.liquidations.push(LiquidationRecord {
+            seq,
+            ts: t,
+            account: acct,
+            market,
+            mechanism: mech.into(),
+            liquidator: winner,
+            collateral_asset: cname,
+            debt_asset: dname,
+            debt_repaid: Wad(repaid),
+            collateral_seized: Wad(sold),
+            protocol_fee: Wad::ZERO,
+            repaid_usd,
+            seized_usd,
+            penalty_usd: penalty,
+            sale_proceeds_usd: sale,
+            slippage_usd: Wad::ZERO,
+            gas_usd: Wad::ZERO,
+            health_before: None,
+            health_after: self.health(i).filter(|h| *h != i128::MAX).map(Wad),
+        });
+        self.reeval_later(i, t);
+        Ok(())
+    }
+
+    fn finish(mut self, book: &Book) -> Result<RunOutput, ReplayError> {
+        // Forward-fill the aligned series.
+        for a in 0..self.assets.len() {
+            let (mut lm, mut lo) = (None, None);
+            for ti in 0..self.ticks.len() {
+                match self.mkt_ticks[a][ti] {
+                    Some(v) => lm = Some(v),
+                    None => self.mkt_ticks[a][ti] = lm,
+                }
+                match self.orc_ticks[a][ti] {
+                    Some(v) => lo = Some(v),
+                    None => self.orc_ticks[a][ti] = lo,
+                }
+            }
+        }
+        self.check_conservation()?;
+        let to_f = |v: &Vec<Vec<Option<Wad>>>| -> Vec<Vec<f64>> {
+            v.iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|x| x.map_or(f64::NAN, |w| w.0 as f64 / WAD as f64))
+                        .collect()
+                })
+                .collect()
+        };
+        let mkt_f = to_f(&self.mkt_ticks);
+        let orc_f = to_f(&self.orc_ticks);
+        let end_px: Vec<Option<Wad>> = (0..self.assets.len())
+            .map(|a| self.market_px(a).or_else(|| self.assets[a].oracle.answer))
+            .collect();
+        let start_px: Vec<Option<Wad>> = (0..self.assets.len())
+            .map(|a| {
+                self.mkt_ticks[a]
+                    .iter()
+                    .flatten()
+                    .next()
+                    .copied()
+                    .or(self.assets[a].oracle.answer)
+            })
+            .collect();
+        let val = |legs: &[(u16, i128)], px: &[Option<Wad>]| -> Option<Wad> {
+            let mut s = Wad::ZERO;
+            for (a, x) in legs {
+                s += Wad(wmul(*x, px[*a as usize]?.0));
+            }
+            Some(s)
+        };
+        let warn = self.sc.policy.warn_health.0;
+        let mut loans = Vec::with_capacity(self.pos.len());
+        let mut totals = Attribution::default();
+        let mut wf = Waterfall::default();
+        let (mut bad, mut npl, mut liq_n, mut risk, mut perf, mut unp) =
+            (Wad::ZERO, 0u64, 0u64, 0u64, 0u64, 0u64);
+        let mut init_debt_total = Wad::ZERO;
+        let mut penalty_total = Wad::ZERO;
+        let mut repaid_total = Wad::ZERO;
+        for i in 0..self.pos.len() {
+            let p = &self.pos[i];
+            let mut coll_all = p.coll.clone();
+            coll_all.extend(p.auction_lot.iter().copied());
+            let mut debt_all = p.debt.clone();
+            debt_all.extend(p.auction_debt.iter().copied());
+            let ic = val(&p.init_coll, &start_px);
+            let id = val(&p.init_debt, &start_px);
+            let fc = val(&coll_all, &end_px);
+            let fd = val(&debt_all, &end_px);
+            let h = self.health(i as u32);
+            let (status, shortfall) = match (ic, id, fc, fd) {
+                (Some(ic), Some(id), Some(fc), Some(fd)) => {
+                    init_debt_total += id;
+                    let sf = p.written_off_usd + (fd - fc).max(Wad::ZERO);
+                    let st = if sf > Wad::ZERO {
+                        LoanStatus::NonPerforming
+                    } else if p.liqs > 0 {
+                        LoanStatus::Liquidated
+                    } else if h.is_some_and(|h| h < warn) {
+                        LoanStatus::AtRisk
+                    } else {
+                        LoanStatus::Performing
+                    };
+                    if p.liqs > 0 || sf > Wad::ZERO {
+                        let e0 = (ic - id).max(Wad::ZERO);
+                        let e1 = (fc - fd).max(Wad::ZERO);
+                        wf.borrower_equity_usd += (e0 - e1).max(Wad::ZERO);
+                    }
+                    (st, sf)
+                }
+                _ => (LoanStatus::Unpriced, Wad::ZERO),
+            };
+            let attribution = if shortfall > Wad::ZERO {
+                self.attribute(i, shortfall, &mkt_f, &orc_f)
+            } else {
+                Attribution::default()
+            };
+            totals.add(&attribution);
+            bad += shortfall;
+            penalty_total += p.penalty_usd;
+            repaid_total += p.repaid_usd;
+            match status {
+                LoanStatus::NonPerforming => npl += 1,
+                LoanStatus::Liquidated => liq_n += 1,
+                LoanStatus::AtRisk => risk += 1,
+                LoanStatus::Performing => perf += 1,
+                LoanStatus::Unpriced => unp += 1,
+            }
+            loans.push(LoanOutcome {
+                account: p.account.clone(),
+                market: p.market.clone(),
+                status,
+                initial_collateral_usd: ic.unwrap_or_default(),
+                initial_debt_usd: id.unwrap_or_default(),
+                final_collateral_usd: fc.unwrap_or_default(),
+                final_debt_usd: fd.unwrap_or_default(),
+                repaid_usd: p.repaid_usd,
+                seized_usd: p.seized_usd,
+                penalty_usd: p.penalty_usd,
+                written_off_usd: p.written_off_usd,
+                shortfall_usd: shortfall,
+                liquidations: p.liqs,
+                min_health: p.min_health.map(Wad),
+                final_health: h.filter(|h| *h != i128::MAX).map(Wad),
+                first_liquidatable: p.first_liq,
+                last_blocked: p.last_reason,
+                attribution,
+            });
+        }
+        wf.liquidation_penalty_usd = penalty_total;
+        wf.reserves_usd = bad.min(self.sc.accounting.insurance_usd.max(Wad::ZERO));
+        wf.socialised_usd = bad - wf.reserves_usd;
+        let series = self.series();
+        let n = self.pos.len() as u64;
+        let summary = Summary {
+            scenario: self.sc.name.clone(),
+            preset: serde_json::to_value(self.preset)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            window_start: self.start,
+            window_end: self.end,
+            positions: n,
+            book_generated: book.origin.kind == "generated",
+            book_origin: book.origin.detail.clone(),
+            initial_debt_usd: init_debt_total,
+            bad_debt_usd: bad,
+            npl_count: npl,
+            npl_ratio: if n == 0 {
+                Wad::ZERO
+            } else {
+                Wad(mul_div_down(npl as i128, WAD, n as i128).unwrap_or(0))
+            },
+            liquidated_count: liq_n,
+            at_risk_count: risk,
+            performing_count: perf,
+            unpriced_count: unp,
+            liquidation_count: self.liquidations.len() as u64,
+            liquidated_volume_usd: repaid_total,
+            penalty_usd: penalty_total,
+            protocol_fees_usd: self.protocol_fees_usd,
+            auction_incentives_usd: self.auction_incentives,
+            blocked_attempts: self.blocked_counts.clone(),
+            waterfall: wf,
+            attribution: totals,
+            events: self.events.len() as u64,
+        };
+        let mut h = Sha256::new();
+        let mut buf = Vec::with_capacity(512);
+        for e in &self.events {
+            buf.clear();
+            serde_json::to_writer(&mut buf, e).expect("event serialises");
+            buf.push(b'\n');
+            h.update(&buf);
+        }
+        let event_hash = hex::encode(h.finalize());
+        let resolved = self.sc.resolved_toml();
+        let input_hashes = self.input_hashes.clone();
+        let run_id = run_id(&resolved, &input_hashes, &self.version);
+        Ok(RunOutput {
+            events: self.events,
+            liquidations: self.liquidations,
+            loans,
+            series,
+            summary,
+            run_meta: RunMeta {
+                run_id,
+                version: self.version.clone(),
+                seed: self.sc.seed,
+                resolved_config: resolved,
+                input_hashes,
+                event_log_sha256: event_hash,
+                book_origin: book.origin.clone(),
+            },
+        })
+    }
+}
+
+/// `run_id`: first 16 hex digits of sha256 over the resolved config, the
+/// input hashes (`name=hash` lines, sorted) and the version.
+pub fn run_id(resolved: &str, input_hashes: &BTreeMap<String, String>, version: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(resolved.as_bytes());
+    h.update(b"\n--inputs--\n");
+    for (k, v) in input_hashes {
+        h.update(format!("{k}={v}\n").as_bytes());
+    }
+    h.update(b"--version--\n");
+    h.update(version.as_bytes());
+    hex::encode(h.finalize())[..16].to_string()
+}
+
+impl Engine<'_> {
+    /// Collateral and debt conservation per asset.
+    fn check_conservation(&self) -> Result<(), ReplayError> {
+        let n = self.assets.len();
+        let (mut coll_now, mut coll_auction, mut debt_now, mut debt_auction) = (
+            vec![0i128; n],
+            vec![0i128; n],
+            vec![0i128; n],
+            vec![0i128; n],
+        );
+        for p in &self.pos {
+            if p.coll.iter().chain(p.debt.iter()).any(|l| l.1 < 0) {
+                return Err(ReplayError::Invariant {
+                    seq: self.events.len() as u64,
+                    event: format!("end of run, {}", p.account),
+                    detail: "negative balance".into(),
+                });
+            }
+            for l in &p.coll {
+                coll_now[l.0 as usize] += l.1;
+            }
+            for l in &p.auction_lot {
+                coll_auction[l.0 as usize] += l.1;
+            }
+            for l in &p.debt {
+                debt_now[l.0 as usize] += l.1;
+            }
+            for l in &p.auction_debt {
+                debt_auction[l.0 as usize] += l.1;
+            }
+        }
+        for (a, st) in self.assets.iter().enumerate() {
+            let inv = |what: &str, l: i128, r: i128| ReplayError::Invariant {
+                seq: self.events.len() as u64,
+                event: format!("end of run, asset {}", st.name),
+                detail: format!("{what}: initial {} != accounted {}", Wad(l), Wad(r)),
+            };
+            if coll_auction[a] != st.coll_in_auction || debt_auction[a] != st.debt_in_auction {
+                return Err(inv("auction balances", st.coll_in_auction, coll_auction[a]));
+            }
+            let c = coll_now[a] + st.coll_seized + st.coll_fee + st.coll_in_auction;
+            if c != st.coll_initial {
+                return Err(inv(
+                    "collateral (remaining + seized + fees + in auction)",
+                    st.coll_initial,
+                    c,
+                ));
+            }
+            let d = debt_now[a] + st.debt_repaid + st.debt_written_off + st.debt_in_auction;
+            if d != st.debt_initial {
+                return Err(inv(
+                    "debt (outstanding + repaid + written off + in auction)",
+                    st.debt_initial,
+                    d,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Splits a shortfall into causes (see the crate docs for the method).
+    fn attribute(&self, i: usize, s: Wad, mkt_f: &[Vec<f64>], orc_f: &[Vec<f64>]) -> Attribution {
+        let p = &self.pos[i];
+        let maker = !self.preset.is_fixed_spread();
+        let mat = self.sc.policy.maker.mat.0;
+        let lt = |a: u16| -> i128 {
+            if maker {
+                mul_div_down(WAD, WAD, mat).unwrap_or(0)
+            } else {
+                self.assets[a as usize].params.liquidation_threshold.0
+            }
+        };
+        let bonus = if maker {
+            self.sc.policy.maker.chop.0
+        } else {
+            p.init_coll
+                .iter()
+                .map(|(a, _)| self.assets[*a as usize].params.liquidation_bonus.0)
+                .max()
+                .unwrap_or(WAD)
+        };
+        let loss = |ti: usize| -> i128 {
+            let (mut c, mut d) = (0i128, 0i128);
+            for (a, x) in &p.init_coll {
+                match self.mkt_ticks[*a as usize][ti] {
+                    Some(px) => c += wmul(*x, px.0),
+                    None => return 0,
+                }
+            }
+            for (a, x) in &p.init_debt {
+                match self.mkt_ticks[*a as usize][ti] {
+                    Some(px) => d += wmul(*x, px.0),
+                    None => return 0,
+                }
+            }
+            (d - mul_div_down(c, WAD, bonus).unwrap_or(0)).max(0)
+        };
+        // First crossing below 1 of the health at market / oracle prices
+        // (initial legs). Searched in f64 on a 60-tick stride, then refined
+        // tick by tick inside the first stride window that shows a crossing
+        // (a dip shorter than the stride can be missed).
+        let cf: Vec<(usize, f64, f64)> = p
+            .init_coll
+            .iter()
+            .map(|(a, x)| (*a as usize, *x as f64, lt(*a) as f64 / WAD as f64))
+            .collect();
+        let df: Vec<(usize, f64)> = p
+            .init_debt
+            .iter()
+            .map(|(a, x)| (*a as usize, *x as f64))
+            .collect();
+        let below = |ticks: &[Vec<f64>], ti: usize| -> bool {
+            let c: f64 = cf.iter().map(|(a, x, l)| x * ticks[*a][ti] * l).sum();
+            let d: f64 = df.iter().map(|(a, x)| x * ticks[*a][ti]).sum();
+            c < d
+        };
+        let first = |ticks: &[Vec<f64>]| -> Option<usize> {
+            let n = self.ticks.len();
+            const STRIDE: usize = 60;
+            let mut prev = 0usize;
+            let mut ti = 0usize;
+            while ti < n {
+                if below(ticks, ti) {
+                    return (prev..=ti).find(|&j| below(ticks, j));
+                }
+                prev = ti + 1;
+                ti += STRIDE;
+            }
+            if prev < n {
+                return (prev..n).find(|&j| below(ticks, j));
+            }
+            None
+        };
+        let tm = first(mkt_f);
+        let to = first(orc_f);
+        let mut out = Attribution::default();
+        let gap = Wad(tm.map(loss).unwrap_or(0)).min(s);
+        let oracle = match (tm, to) {
+            (Some(m), Some(o)) => Wad((loss(o) - loss(m)).max(0)),
+            (Some(_), None) => s - gap,
+            _ => Wad::ZERO,
+        }
+        .min(s - gap);
+        out.price_gap_usd = gap;
+        out.oracle_usd = oracle;
+        let rest = s - gap - oracle;
+        let b = p.blocks;
+        let total: i128 = b[..4].iter().map(|x| *x as i128).sum();
+        if total == 0 {
+            out.parameters_usd = rest;
+            return out;
+        }
+        let mut parts = [0i128; 4];
+        for c in 0..4 {
+            parts[c] = mul_div_down(rest.0, b[c] as i128, total).unwrap_or(0);
+        }
+        let assigned: i128 = parts.iter().sum();
+        let top = (0..4)
+            .max_by(|x, y| b[*x].cmp(&b[*y]).then(y.cmp(x)))
+            .unwrap_or(2);
+        parts[top] += rest.0 - assigned;
+        out.liquidator_capacity_usd = Wad(parts[0]);
+        out.slippage_usd = Wad(parts[1]);
+        out.parameters_usd = Wad(parts[2]);
+        out.oracle_usd += Wad(parts[3]);
+        out
+    }
+
+    fn series(&self) -> Vec<SeriesPoint> {
+        let bucket = self.sc.output.series_bucket_secs * Micros::PER_SEC;
+        let mut out = Vec::new();
+        let mut b_end = self.start.0 + bucket;
+        let mut li = 0usize;
+        let mut bi = 0usize;
+        let mut cum_bad = Wad::ZERO;
+        let mut liq = self.liq_by_asset.clone();
+        liq.sort_by_key(|x| x.0);
+        let mut bads = self.bad_debt_events.clone();
+        bads.sort_by_key(|x| x.0);
+        loop {
+            let be = b_end.min(self.end.0);
+            let ti = self.ticks.partition_point(|t| t.0 <= be);
+            let mut per_asset = vec![Wad::ZERO; self.assets.len()];
+            while li < liq.len() && liq[li].0 .0 <= be {
+                per_asset[liq[li].1 as usize] += liq[li].2;
+                li += 1;
+            }
+            while bi < bads.len() && bads[bi].0 .0 <= be {
+                cum_bad += bads[bi].1;
+                bi += 1;
+            }
+            for (a, st) in self.assets.iter().enumerate() {
+                let (m, o) = if ti == 0 {
+                    (None, None)
+                } else {
+                    (self.mkt_ticks[a][ti - 1], self.orc_ticks[a][ti - 1])
+                };
+                out.push(SeriesPoint {
+                    ts: Micros(be),
+                    asset: st.name.clone(),
+                    market_price: m,
+                    oracle_price: o,
+                    liquidated_usd: per_asset[a],
+                    cum_bad_debt_usd: cum_bad,
+                });
+            }
+            if be >= self.end.0 {
+                break;
+            }
+            b_end += bucket;
+        }
+        out
+    }
+}

@@ -1,0 +1,83 @@
+#![allow(dead_code)]
+use shortfall_core::{Book, LegSide, Micros, OracleRound, PositionLeg, PriceBar, Wad};
+use shortfall_replay::ReplayInput;
+
+pub const T0: i64 = 1_583_971_200; // 2020-03-12 00:00 UTC
+
+pub fn w(x: f64) -> Wad {
+    Wad::parse_decimal(&format!("{x}"), true).unwrap()
+}
+
+/// One-minute bars for `asset`, price given per minute index.
+pub fn bars(asset: &str, minutes: i64, f: impl Fn(i64) -> f64) -> Vec<PriceBar> {
+    (0..minutes)
+        .map(|m| {
+            let p = w(f(m));
+            PriceBar {
+                ts: Micros::from_secs(T0 + m * 60),
+                venue: "test".into(),
+                base: asset.into(),
+                quote: "USD".into(),
+                interval_secs: 60,
+                open: p,
+                high: p,
+                low: p,
+                close: p,
+                volume_base: None,
+                volume_quote: None,
+                trades: None,
+            }
+        })
+        .collect()
+}
+
+pub fn round(asset: &str, secs: i64, answer: f64, id: u128) -> OracleRound {
+    OracleRound {
+        ts: Micros::from_secs(T0 + secs),
+        feed: format!("chainlink:{asset}/USD"),
+        base: asset.into(),
+        quote: "USD".into(),
+        round_id: id,
+        phase_id: None,
+        aggregator_round_id: None,
+        answer: w(answer),
+        started_at: None,
+        answered_in_round: None,
+        stale: false,
+        block: None,
+    }
+}
+
+pub fn leg(acct: &str, asset: &str, side: LegSide, amount: f64) -> PositionLeg {
+    PositionLeg {
+        account: acct.into(),
+        market: "test".into(),
+        asset: asset.into(),
+        side,
+        amount: w(amount),
+    }
+}
+
+pub fn input(prices: Vec<PriceBar>, legs: Vec<PositionLeg>) -> ReplayInput {
+    ReplayInput {
+        prices,
+        oracle_rounds: vec![],
+        book: Book::from_legs(&legs),
+        gas: None,
+        input_hashes: [("prices".to_string(), "abc".to_string())]
+            .into_iter()
+            .collect(),
+        tool_version: "0.1.0-test".into(),
+    }
+}
+
+/// ETH from 2000 falling linearly to `low` over `minutes`, then flat.
+pub fn crash(low: f64, minutes: i64, _total: i64) -> impl Fn(i64) -> f64 {
+    move |m| {
+        if m >= minutes {
+            low
+        } else {
+            2000.0 + (low - 2000.0) * (m as f64) / (minutes as f64)
+        }
+    }
+}

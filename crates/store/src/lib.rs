@@ -1,0 +1,19 @@
+//! Canonical tables, parquet I/O, dataset manifests and the DuckDB catalog.
+//!
+//! Every canonical table is one module under [`tables`] with its Arrow schema,
+//! encoder and decoder, registered in [`tables::TABLES`]; `shortfall datasets
+//! schema` and `datasets/README.md` are both generated from that registry.
+
+pub mod dataset;
+pub mod error;
+pub mod manifest;
+pub mod parquet_io;
+pub mod tables;
+
+#[cfg(feature = "catalog")]
+pub mod catalog;
+
+pub use dataset::{AddReport, Dataset};
+pub use error::StoreError;
+pub use manifest::{Manifest, TableEntry};
+pub use tables::{TableDef, TABLES};
