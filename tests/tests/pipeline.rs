@@ -68,11 +68,12 @@ fn chainlink_rounds_land_in_duckdb_with_exact_ids() {
     let mut cat = Catalog::in_memory().unwrap();
     cat.attach_dataset(&Dataset::open(dir.path()).unwrap(), None).unwrap();
     let r = cat
-        .query("SELECT round_id::VARCHAR AS id, answer FROM oracle_rounds ORDER BY answer LIMIT 1")
+        .query("SELECT round_id::VARCHAR AS id, answer, ts FROM oracle_rounds ORDER BY answer, ts LIMIT 1")
         .unwrap();
     let csv = render(&r, OutputFormat::Csv).unwrap();
-    // The last round of the file, mid-depeg on 2023-03-12: 0.95434030.
-    assert_eq!(csv.lines().nth(1).unwrap(), "36893488147419104377,0.954340300000000000");
+    // The bottom of the SVB weekend: 0.88 on Saturday 2023-03-11; the round id
+    // (phase 2 << 64 | 983) exceeds 64 bits and survives exactly.
+    assert_eq!(csv.lines().nth(1).unwrap(), "36893488147419104215,0.880000000000000000,2023-03-11T07:51:23");
 }
 
 #[test]

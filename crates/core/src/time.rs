@@ -91,7 +91,11 @@ impl Micros {
             }
             let h: i64 = tp[0].parse().map_err(|_| err())?;
             let mi: i64 = tp[1].parse().map_err(|_| err())?;
-            let se: i64 = if tp.len() == 3 { tp[2].parse().map_err(|_| err())? } else { 0 };
+            let se: i64 = if tp.len() == 3 {
+                tp[2].parse().map_err(|_| err())?
+            } else {
+                0
+            };
             if h > 23 || mi > 59 || se > 60 {
                 return Err(err());
             }

@@ -111,9 +111,9 @@ impl Dataset {
             .iter()
             .map(|s| (s.table.clone(), s.sha256.clone(), options_text(s)))
             .collect();
-        let (old_sources, new_sources): (Vec<_>, Vec<_>) = sources.into_iter().partition(|s| {
-            known.contains(&(s.table.clone(), s.sha256.clone(), options_text(s)))
-        });
+        let (old_sources, new_sources): (Vec<_>, Vec<_>) = sources
+            .into_iter()
+            .partition(|s| known.contains(&(s.table.clone(), s.sha256.clone(), options_text(s))));
         report.already_ingested = old_sources.iter().map(|s| s.file.clone()).collect();
         if new_sources.is_empty() {
             report.total = self.manifest.tables.get(table.name).map_or(0, |t| t.rows);
@@ -205,7 +205,10 @@ impl Dataset {
                             entry.sha256
                         ));
                     } else if bytes.len() as u64 != entry.bytes {
-                        problems.push(format!("{}: size differs from the manifest", path.display()));
+                        problems.push(format!(
+                            "{}: size differs from the manifest",
+                            path.display()
+                        ));
                     }
                     rows += entry.rows;
                 }
@@ -244,7 +247,7 @@ fn merge_sorted<R: CanonicalRow>(
 ) -> Result<Vec<R>, StoreError> {
     let table = R::TABLE.name;
     for w in incoming.windows(2) {
-        if w[0].key() >= w[1].key() {
+        if w[0].cmp_key(&w[1]) != std::cmp::Ordering::Less {
             return Err(StoreError::Conflict {
                 table: table.into(),
                 key: w[1].key_text(),
@@ -258,7 +261,7 @@ fn merge_sorted<R: CanonicalRow>(
     let mut b = incoming.into_iter().peekable();
     loop {
         let ord = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => x.key().cmp(&y.key()),
+            (Some(x), Some(y)) => x.cmp_key(y),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => break,

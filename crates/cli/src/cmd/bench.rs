@@ -50,6 +50,7 @@ pub fn synthetic_klines(n: usize) -> String {
             t + 59_999,
             x % 1_000_000,
             x % 10_000,
+            x % 1_000,
             x % 997,
             x % 50,
             x % 500_000,
@@ -85,7 +86,11 @@ fn ingest(rows: usize, repeat: usize) -> anyhow::Result<ExitCode> {
             &IngestOptions::default(),
             "bench",
         )?;
-        anyhow::ensure!(out.prices.len() == rows, "ingested {} rows of {rows}", out.prices.len());
+        anyhow::ensure!(
+            out.prices.len() == rows,
+            "ingested {} rows of {rows}",
+            out.prices.len()
+        );
         let mut ds = Dataset::open_or_new(&out_dir)?;
         ds.add(out.prices, out.sources)?;
         ds.commit()?;
@@ -93,7 +98,9 @@ fn ingest(rows: usize, repeat: usize) -> anyhow::Result<ExitCode> {
     })?;
 
     let cat = Catalog::in_memory()?;
-    let duck = best(repeat, || duckdb_copy(&cat, &csv, &tmp.path().join("duckdb.parquet")))?;
+    let duck = best(repeat, || {
+        duckdb_copy(&cat, &csv, &tmp.path().join("duckdb.parquet"))
+    })?;
 
     let rate = |d: Duration| rows as f64 / d.as_secs_f64();
     println!(
@@ -106,7 +113,10 @@ fn ingest(rows: usize, repeat: usize) -> anyhow::Result<ExitCode> {
         duck.as_secs_f64(),
         rate(duck)
     );
-    println!("ratio shortfall/duckdb throughput: {:.2}", rate(ours) / rate(duck));
+    println!(
+        "ratio shortfall/duckdb throughput: {:.2}",
+        rate(ours) / rate(duck)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

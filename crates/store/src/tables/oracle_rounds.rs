@@ -19,18 +19,78 @@ pub const TABLE: TableDef = TableDef {
     grain: "one oracle answer",
     key: &["ts", "feed", "round_id"],
     columns: &[
-        Column { name: "ts", ty: ColType::Ts, nullable: false, doc: "when the answer took effect (`updatedAt`), UTC" },
-        Column { name: "feed", ty: ColType::Utf8, nullable: false, doc: "feed name (`chainlink:USDC/USD`)" },
-        Column { name: "base", ty: ColType::Utf8, nullable: false, doc: "priced asset" },
-        Column { name: "quote", ty: ColType::Utf8, nullable: false, doc: "unit of the answer" },
-        Column { name: "round_id", ty: ColType::BigId, nullable: false, doc: "proxy round id (`phaseId << 64 | aggregatorRoundId`)" },
-        Column { name: "phase_id", ty: ColType::Int64, nullable: true, doc: "aggregator phase" },
-        Column { name: "aggregator_round_id", ty: ColType::Int64, nullable: true, doc: "round id inside the phase" },
-        Column { name: "answer", ty: ColType::Amount, nullable: false, doc: "price, quote units (decimals applied)" },
-        Column { name: "started_at", ty: ColType::Ts, nullable: true, doc: "round start (`startedAt`), UTC" },
-        Column { name: "answered_in_round", ty: ColType::BigId, nullable: true, doc: "round whose answer this is" },
-        Column { name: "stale", ty: ColType::Bool, nullable: false, doc: "carried over from an earlier round (`answeredInRound < roundId`)" },
-        Column { name: "block", ty: ColType::Int64, nullable: true, doc: "block number, when known" },
+        Column {
+            name: "ts",
+            ty: ColType::Ts,
+            nullable: false,
+            doc: "when the answer took effect (`updatedAt`), UTC",
+        },
+        Column {
+            name: "feed",
+            ty: ColType::Utf8,
+            nullable: false,
+            doc: "feed name (`chainlink:USDC/USD`)",
+        },
+        Column {
+            name: "base",
+            ty: ColType::Utf8,
+            nullable: false,
+            doc: "priced asset",
+        },
+        Column {
+            name: "quote",
+            ty: ColType::Utf8,
+            nullable: false,
+            doc: "unit of the answer",
+        },
+        Column {
+            name: "round_id",
+            ty: ColType::BigId,
+            nullable: false,
+            doc: "proxy round id (`phaseId << 64 | aggregatorRoundId`)",
+        },
+        Column {
+            name: "phase_id",
+            ty: ColType::Int64,
+            nullable: true,
+            doc: "aggregator phase",
+        },
+        Column {
+            name: "aggregator_round_id",
+            ty: ColType::Int64,
+            nullable: true,
+            doc: "round id inside the phase",
+        },
+        Column {
+            name: "answer",
+            ty: ColType::Amount,
+            nullable: false,
+            doc: "price, quote units (decimals applied)",
+        },
+        Column {
+            name: "started_at",
+            ty: ColType::Ts,
+            nullable: true,
+            doc: "round start (`startedAt`), UTC",
+        },
+        Column {
+            name: "answered_in_round",
+            ty: ColType::BigId,
+            nullable: true,
+            doc: "round whose answer this is",
+        },
+        Column {
+            name: "stale",
+            ty: ColType::Bool,
+            nullable: false,
+            doc: "carried over from an earlier round (`answeredInRound < roundId`)",
+        },
+        Column {
+            name: "block",
+            ty: ColType::Int64,
+            nullable: true,
+            doc: "block number, when known",
+        },
     ],
 };
 
@@ -49,6 +109,10 @@ impl CanonicalRow for OracleRound {
 
     fn key(&self) -> Self::Key {
         (self.ts, self.feed.clone(), self.round_id)
+    }
+
+    fn cmp_key(&self, other: &Self) -> std::cmp::Ordering {
+        OracleRound::key(self).cmp(&OracleRound::key(other))
     }
 
     fn key_text(&self) -> String {
@@ -71,13 +135,19 @@ impl CanonicalRow for OracleRound {
             });
         }
         let cols: Vec<ArrayRef> = vec![
-            Arc::new(TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.ts.0))),
+            Arc::new(TimestampMicrosecondArray::from_iter_values(
+                rows.iter().map(|r| r.ts.0),
+            )),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.feed))),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.base))),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.quote))),
             big(rows.iter().map(|r| Some(r.round_id)))?,
             Arc::new(rows.iter().map(|r| r.phase_id).collect::<Int64Array>()),
-            Arc::new(rows.iter().map(|r| r.aggregator_round_id).collect::<Int64Array>()),
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.aggregator_round_id)
+                    .collect::<Int64Array>(),
+            ),
             Arc::new(
                 rows.iter()
                     .map(|r| Some(r.answer.0))
@@ -124,10 +194,21 @@ impl CanonicalRow for OracleRound {
                     feed: required(feed, |i| feed.value(i).to_string(), i, first, "feed", p)?,
                     base: required(base, |i| base.value(i).to_string(), i, first, "base", p)?,
                     quote: required(quote, |i| quote.value(i).to_string(), i, first, "quote", p)?,
-                    round_id: to_u(required(round, |i| round.value(i), i, first, "round_id", p)?, i, "round_id")?,
+                    round_id: to_u(
+                        required(round, |i| round.value(i), i, first, "round_id", p)?,
+                        i,
+                        "round_id",
+                    )?,
                     phase_id: optional(phase, |i| phase.value(i), i),
                     aggregator_round_id: optional(agg, |i| agg.value(i), i),
-                    answer: Wad(required(answer, |i| answer.value(i), i, first, "answer", p)?),
+                    answer: Wad(required(
+                        answer,
+                        |i| answer.value(i),
+                        i,
+                        first,
+                        "answer",
+                        p,
+                    )?),
                     started_at: optional(started, |i| Micros(started.value(i)), i),
                     answered_in_round: match optional(air, |i| air.value(i), i) {
                         Some(v) => Some(to_u(v, i, "answered_in_round")?),

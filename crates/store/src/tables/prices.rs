@@ -18,24 +18,86 @@ pub const TABLE: TableDef = TableDef {
     grain: "one candle or trade print of a venue and pair",
     key: &["ts", "venue", "base", "quote"],
     columns: &[
-        Column { name: "ts", ty: ColType::Ts, nullable: false, doc: "start of the bar, UTC" },
-        Column { name: "venue", ty: ColType::Utf8, nullable: false, doc: "exchange or source (`binance`, `gemini`, `coinapi`)" },
-        Column { name: "base", ty: ColType::Utf8, nullable: false, doc: "base asset symbol (`ETH`)" },
-        Column { name: "quote", ty: ColType::Utf8, nullable: false, doc: "quote asset symbol (`USDT`, `USD`)" },
-        Column { name: "interval_secs", ty: ColType::Int64, nullable: false, doc: "bar length in seconds, 0 for a single print" },
-        Column { name: "open", ty: ColType::Amount, nullable: false, doc: "first price, quote units" },
-        Column { name: "high", ty: ColType::Amount, nullable: false, doc: "highest price" },
-        Column { name: "low", ty: ColType::Amount, nullable: false, doc: "lowest price" },
-        Column { name: "close", ty: ColType::Amount, nullable: false, doc: "last price" },
-        Column { name: "volume_base", ty: ColType::Amount, nullable: true, doc: "traded volume in base units" },
-        Column { name: "volume_quote", ty: ColType::Amount, nullable: true, doc: "traded volume in quote units" },
-        Column { name: "trades", ty: ColType::Int64, nullable: true, doc: "number of trades" },
+        Column {
+            name: "ts",
+            ty: ColType::Ts,
+            nullable: false,
+            doc: "start of the bar, UTC",
+        },
+        Column {
+            name: "venue",
+            ty: ColType::Utf8,
+            nullable: false,
+            doc: "exchange or source (`binance`, `gemini`, `coinapi`)",
+        },
+        Column {
+            name: "base",
+            ty: ColType::Utf8,
+            nullable: false,
+            doc: "base asset symbol (`ETH`)",
+        },
+        Column {
+            name: "quote",
+            ty: ColType::Utf8,
+            nullable: false,
+            doc: "quote asset symbol (`USDT`, `USD`)",
+        },
+        Column {
+            name: "interval_secs",
+            ty: ColType::Int64,
+            nullable: false,
+            doc: "bar length in seconds, 0 for a single print",
+        },
+        Column {
+            name: "open",
+            ty: ColType::Amount,
+            nullable: false,
+            doc: "first price, quote units",
+        },
+        Column {
+            name: "high",
+            ty: ColType::Amount,
+            nullable: false,
+            doc: "highest price",
+        },
+        Column {
+            name: "low",
+            ty: ColType::Amount,
+            nullable: false,
+            doc: "lowest price",
+        },
+        Column {
+            name: "close",
+            ty: ColType::Amount,
+            nullable: false,
+            doc: "last price",
+        },
+        Column {
+            name: "volume_base",
+            ty: ColType::Amount,
+            nullable: true,
+            doc: "traded volume in base units",
+        },
+        Column {
+            name: "volume_quote",
+            ty: ColType::Amount,
+            nullable: true,
+            doc: "traded volume in quote units",
+        },
+        Column {
+            name: "trades",
+            ty: ColType::Int64,
+            nullable: true,
+            doc: "number of trades",
+        },
     ],
 };
 
 fn dec(values: impl Iterator<Item = Option<i128>>) -> Result<ArrayRef, StoreError> {
     Ok(Arc::new(
-        values.collect::<Decimal128Array>().with_precision_and_scale(38, 18)?,
+        values
+            .collect::<Decimal128Array>()
+            .with_precision_and_scale(38, 18)?,
     ))
 }
 
@@ -44,11 +106,23 @@ impl CanonicalRow for PriceBar {
     const TABLE: &'static TableDef = &TABLE;
 
     fn key(&self) -> Self::Key {
-        (self.ts, self.venue.clone(), self.base.clone(), self.quote.clone())
+        (
+            self.ts,
+            self.venue.clone(),
+            self.base.clone(),
+            self.quote.clone(),
+        )
+    }
+
+    fn cmp_key(&self, other: &Self) -> std::cmp::Ordering {
+        PriceBar::key(self).cmp(&PriceBar::key(other))
     }
 
     fn key_text(&self) -> String {
-        format!("({}, {}, {}/{})", self.ts, self.venue, self.base, self.quote)
+        format!(
+            "({}, {}, {}/{})",
+            self.ts, self.venue, self.base, self.quote
+        )
     }
 
     fn ts(&self) -> Micros {
@@ -61,11 +135,15 @@ impl CanonicalRow for PriceBar {
 
     fn encode(rows: &[Self]) -> Result<RecordBatch, StoreError> {
         let cols: Vec<ArrayRef> = vec![
-            Arc::new(TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.ts.0))),
+            Arc::new(TimestampMicrosecondArray::from_iter_values(
+                rows.iter().map(|r| r.ts.0),
+            )),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.venue))),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.base))),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.quote))),
-            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.interval_secs))),
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.interval_secs),
+            )),
             dec(rows.iter().map(|r| Some(r.open.0)))?,
             dec(rows.iter().map(|r| Some(r.high.0)))?,
             dec(rows.iter().map(|r| Some(r.low.0)))?,
@@ -97,7 +175,14 @@ impl CanonicalRow for PriceBar {
                     venue: required(venue, |i| venue.value(i).to_string(), i, first, "venue", p)?,
                     base: required(base, |i| base.value(i).to_string(), i, first, "base", p)?,
                     quote: required(quote, |i| quote.value(i).to_string(), i, first, "quote", p)?,
-                    interval_secs: required(interval, |i| interval.value(i), i, first, "interval_secs", p)?,
+                    interval_secs: required(
+                        interval,
+                        |i| interval.value(i),
+                        i,
+                        first,
+                        "interval_secs",
+                        p,
+                    )?,
                     open: Wad(required(open, |i| open.value(i), i, first, "open", p)?),
                     high: Wad(required(high, |i| high.value(i), i, first, "high", p)?),
                     low: Wad(required(low, |i| low.value(i), i, first, "low", p)?),
