@@ -179,6 +179,32 @@ fn main() {
         out.summary.bad_debt_usd
     );
 
+    println!("event_log_sha256: {}", out.run_meta.event_log_sha256);
+    if std::env::var("SF_BENCH_DIGEST").as_deref() != Ok("0") {
+        // Digest of every output table, to check optimisations change nothing.
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let mut buf = Vec::with_capacity(1024);
+        let mut put = |h: &mut Sha256, v: &dyn erased::Ser| {
+            buf.clear();
+            v.write(&mut buf);
+            buf.push(b'\n');
+            h.update(&buf);
+        };
+        for x in &out.liquidations {
+            put(&mut h, x);
+        }
+        for x in &out.loans {
+            put(&mut h, x);
+        }
+        for x in &out.series {
+            put(&mut h, x);
+        }
+        put(&mut h, &out.summary);
+        println!("outputs_sha256: {}", hex::encode(h.finalize()));
+    }
+    drop(out);
+
     // Naive loop: every account of a subset at every tick, exact Aave v3 HF.
     if std::env::var("SF_BENCH_NAIVE").as_deref() == Ok("0") {
         return;
@@ -247,4 +273,16 @@ fn main() {
         per * 1e9,
         extrapolated / engine_secs
     );
+}
+
+mod erased {
+    /// Object-safe JSON serialisation for the output digest.
+    pub trait Ser {
+        fn write(&self, out: &mut Vec<u8>);
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn write(&self, out: &mut Vec<u8>) {
+            serde_json::to_writer(out, self).expect("serialises");
+        }
+    }
 }

@@ -29,6 +29,10 @@ use crate::rules::{aave, compound, maker, to_bps, RuleBlock};
 use crate::scenario::*;
 use crate::triggers::Triggers;
 
+// Declared here rather than in lib.rs: private to the engine.
+#[path = "eventjson.rs"]
+mod eventjson;
+
 /// Rows and provenance the CLI hands to a run.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayInput {
@@ -134,13 +138,8 @@ struct AssetState {
 
 #[derive(Default)]
 struct Pos {
-    account: String,
-    market: String,
     coll: Vec<(u16, i128)>,
     debt: Vec<(u16, i128)>,
-    init_coll: Vec<(u16, i128)>,
-    init_debt: Vec<(u16, i128)>,
-    gen: u32,
     band: u8,
     armed: bool,
     pending: bool,
@@ -282,11 +281,16 @@ fn median(mut v: Vec<Wad>) -> Option<Wad> {
 
 struct Engine<'a> {
     sc: &'a Scenario,
+    /// The book the positions come from (same order): names for the output.
+    book: &'a Book,
     preset: Preset,
     start: Micros,
     end: Micros,
     assets: Vec<AssetState>,
     pos: Vec<Pos>,
+    /// Trigger generation per position (kept apart: the trigger index
+    /// checks it for every fired entry).
+    gens: Vec<u32>,
     liqs: Vec<Liquidator>,
     gas: Vec<(Micros, Wad)>,
     native: Option<u16>,
@@ -589,10 +593,6 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
         let coll = conv(&p.collateral, &mut assets, true)?;
         let debt = conv(&p.debt, &mut assets, false)?;
         pos.push(Pos {
-            account: p.account.clone(),
-            market: p.market.clone(),
-            init_coll: coll.clone(),
-            init_debt: debt.clone(),
             coll,
             debt,
             band: BAND_NONE,
@@ -624,10 +624,12 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
     let unarmed: Vec<u32> = (0..pos.len() as u32).collect();
     let mut e = Engine {
         sc: scenario,
+        book: &book,
         preset: scenario.policy.preset,
         start,
         end,
         assets,
+        gens: vec![0; pos.len()],
         pos,
         liqs,
         gas: input.gas.clone().unwrap_or_default(),
@@ -1014,7 +1016,7 @@ impl Engine<'_> {
             fired.clear();
             self.assets[a].triggers.fire(px.0 as f64, &mut fired);
             for &(i, g) in &fired {
-                if self.pos[i as usize].gen == g {
+                if self.gens[i as usize] == g {
                     hit.push(i);
                 }
             }
@@ -1179,7 +1181,7 @@ impl Engine<'_> {
             self.note_health(i, h);
         }
         if old != band && !(old == BAND_NONE && band == BAND_OK) {
-            let acct = self.pos[pidx].account.clone();
+            let acct = self.book.positions[pidx].account.clone();
             let reason = if band > old || old == BAND_NONE && band == BAND_OK {
                 Reason::Recovered
             } else if band == BAND_BELOW_ONE {
@@ -1230,9 +1232,9 @@ impl Engine<'_> {
     }
 
     fn arm(&mut self, i: u32, h: i128, band: u8) {
-        let p = &mut self.pos[i as usize];
-        p.gen = p.gen.wrapping_add(1);
-        let g = p.gen;
+        let g = self.gens[i as usize].wrapping_add(1);
+        self.gens[i as usize] = g;
+        let p = &self.pos[i as usize];
         if h == i128::MAX {
             // no debt: nothing can make it liquidatable
             return;
@@ -1252,17 +1254,17 @@ impl Engine<'_> {
         let sides = (p.coll.iter().any(|l| var(&l.0)) as u32
             + p.debt.iter().any(|l| var(&l.0)) as u32)
             .max(1);
-        let legs: Vec<(u16, bool)> = p
+        let legs = p
             .coll
             .iter()
             .map(|(a, _)| (*a, true))
-            .chain(p.debt.iter().map(|(a, _)| (*a, false)))
-            .collect();
+            .chain(p.debt.iter().map(|(a, _)| (*a, false)));
+        let assets = &mut self.assets;
         for (a, is_coll) in legs {
-            if !self.assets[a as usize].variable {
+            if !assets[a as usize].variable {
                 continue;
             }
-            let st = &mut self.assets[a as usize];
+            let st = &mut assets[a as usize];
             let Some(px) = st.oracle.answer else { continue };
             let p0 = px.0 as f64;
             if let Some(lo) = lo {
@@ -1295,7 +1297,7 @@ impl Engine<'_> {
             return;
         }
         p.last_reason = Some(reason);
-        let acct = p.account.clone();
+        let acct = self.book.positions[i as usize].account.clone();
         let actor = actor.to_string();
         self.log(t, EventKind::LiquidationBlocked, |r| {
             r.account = Some(acct);
@@ -1680,7 +1682,7 @@ impl Engine<'_> {
             if neg || debt_after > debt_before {
                 return Err(ReplayError::Invariant {
                     seq: self.events.len() as u64,
-                    event: format!("liquidation of {}", p.account),
+                    event: format!("liquidation of {}", self.book.positions[i as usize].account),
                     detail: if neg {
                         "negative balance".into()
                     } else {
@@ -1708,8 +1710,8 @@ impl Engine<'_> {
             .saturating_add(profit.max(Wad::ZERO).0)
             .min(i128::MAX / 4));
         self.liq_by_asset.push((t, ca, seized_usd));
-        let acct = self.pos[i as usize].account.clone();
-        let market = self.pos[i as usize].market.clone();
+        let acct = self.book.positions[i as usize].account.clone();
+        let market = self.book.positions[i as usize].market.clone();
         let (cn, dn) = (
             self.assets[ca as usize].name.clone(),
             self.assets[da as usize].name.clone(),
@@ -1783,7 +1785,7 @@ impl Engine<'_> {
             self.assets[a as usize].debt_written_off += x;
             self.pos[i as usize].written_off_usd += usd;
             self.bad_debt_events.push((t, usd));
-            let acct = self.pos[i as usize].account.clone();
+            let acct = self.book.positions[i as usize].account.clone();
             let name = self.assets[a as usize].name.clone();
             self.log(t, EventKind::BadDebt, |r| {
                 r.account = Some(acct);
@@ -1855,7 +1857,7 @@ impl Engine<'_> {
         self.assets[da as usize].debt_in_auction += art_b.0;
         self.auction_incentives += out.incentives;
         let id = self.auctions.len() as u32;
-        let acct = self.pos[i as usize].account.clone();
+        let acct = self.book.positions[i as usize].account.clone();
         let cname = self.assets[ca as usize].name.clone();
         let mut steps = Vec::new();
         for (s, st) in out.steps.iter().enumerate() {
@@ -1899,7 +1901,7 @@ impl Engine<'_> {
     fn auction_step(&mut self, id: u32, s: u32, t: Micros) {
         let a = &self.auctions[id as usize];
         let st = a.out.steps[s as usize].clone();
-        let acct = self.pos[a.pos as usize].account.clone();
+        let acct = self.book.positions[a.pos as usize].account.clone();
         let cname = self.assets[a.coll as usize].name.clone();
         if st.action == "deal" {
             return;
@@ -1986,8 +1988,8 @@ impl Engine<'_> {
             p.pending = false;
         }
         self.liq_by_asset.push((t, ca, seized_usd));
-        let acct = self.pos[i as usize].account.clone();
-        let market = self.pos[i as usize].market.clone();
+        let acct = self.book.positions[i as usize].account.clone();
+        let market = self.book.positions[i as usize].market.clone();
         let cname = self.assets[ca as usize].name.clone();
         let dname = self.assets[da as usize].name.clone();
         let winner = out.winner.clone().unwrap_or_default();
@@ -2081,7 +2083,15 @@ impl Engine<'_> {
             }
             Some(s)
         };
+        // The replay is over: free its indexes before the loan table grows.
+        for a in &mut self.assets {
+            a.triggers = Triggers::default();
+        }
+        self.heap = BinaryHeap::new();
+        self.gens = Vec::new();
+        self.unarmed = Vec::new();
         let warn = self.sc.policy.warn_health.0;
+        let mut init = InitLegs::default();
         let mut loans = Vec::with_capacity(self.pos.len());
         let mut totals = Attribution::default();
         let mut wf = Waterfall::default();
@@ -2096,8 +2106,9 @@ impl Engine<'_> {
             coll_all.extend(p.auction_lot.iter().copied());
             let mut debt_all = p.debt.clone();
             debt_all.extend(p.auction_debt.iter().copied());
-            let ic = val(&p.init_coll, &start_px);
-            let id = val(&p.init_debt, &start_px);
+            init_legs(&self.assets, &book.positions[i], &mut init);
+            let ic = val(&init.coll, &start_px);
+            let id = val(&init.debt, &start_px);
             let fc = val(&coll_all, &end_px);
             let fd = val(&debt_all, &end_px);
             let h = self.health(i as u32);
@@ -2124,7 +2135,7 @@ impl Engine<'_> {
                 _ => (LoanStatus::Unpriced, Wad::ZERO),
             };
             let attribution = if shortfall > Wad::ZERO {
-                self.attribute(i, shortfall, &mkt_f, &orc_f)
+                self.attribute(i, &init, shortfall, &mkt_f, &orc_f)
             } else {
                 Attribution::default()
             };
@@ -2139,9 +2150,10 @@ impl Engine<'_> {
                 LoanStatus::Performing => perf += 1,
                 LoanStatus::Unpriced => unp += 1,
             }
+            let bp = &book.positions[i];
             loans.push(LoanOutcome {
-                account: p.account.clone(),
-                market: p.market.clone(),
+                account: bp.account.clone(),
+                market: bp.market.clone(),
                 status,
                 initial_collateral_usd: ic.unwrap_or_default(),
                 initial_debt_usd: id.unwrap_or_default(),
@@ -2198,15 +2210,7 @@ impl Engine<'_> {
             attribution: totals,
             events: self.events.len() as u64,
         };
-        let mut h = Sha256::new();
-        let mut buf = Vec::with_capacity(512);
-        for e in &self.events {
-            buf.clear();
-            serde_json::to_writer(&mut buf, e).expect("event serialises");
-            buf.push(b'\n');
-            h.update(&buf);
-        }
-        let event_hash = hex::encode(h.finalize());
+        let event_hash = eventjson::hash_events(&self.events);
         let resolved = self.sc.resolved_toml();
         let input_hashes = self.input_hashes.clone();
         let run_id = run_id(&resolved, &input_hashes, &self.version);
@@ -2227,6 +2231,34 @@ impl Engine<'_> {
             },
         })
     }
+}
+
+/// A position's legs at the start of the run (recomputed from the book at
+/// the end rather than kept for every position during the replay).
+#[derive(Default)]
+struct InitLegs {
+    coll: Vec<(u16, i128)>,
+    debt: Vec<(u16, i128)>,
+}
+
+/// The legs `run` built for `p`, in the same order: token decimals applied,
+/// zero legs dropped. `assets` is sorted by name.
+fn init_legs(assets: &[AssetState], p: &shortfall_core::Position, out: &mut InitLegs) {
+    let conv = |m: &BTreeMap<String, Wad>, v: &mut Vec<(u16, i128)>| {
+        v.clear();
+        for (a, amt) in m {
+            let i = assets
+                .binary_search_by(|st| st.name.as_str().cmp(a.as_str()))
+                .expect("asset of the book");
+            let st = &assets[i];
+            let x = amt.0 / st.unit_div * st.unit_div;
+            if x != 0 {
+                v.push((i as u16, x));
+            }
+        }
+    };
+    conv(&p.collateral, &mut out.coll);
+    conv(&p.debt, &mut out.debt);
 }
 
 /// `run_id`: first 16 hex digits of sha256 over the resolved config, the
@@ -2253,11 +2285,11 @@ impl Engine<'_> {
             vec![0i128; n],
             vec![0i128; n],
         );
-        for p in &self.pos {
+        for (i, p) in self.pos.iter().enumerate() {
             if p.coll.iter().chain(p.debt.iter()).any(|l| l.1 < 0) {
                 return Err(ReplayError::Invariant {
                     seq: self.events.len() as u64,
-                    event: format!("end of run, {}", p.account),
+                    event: format!("end of run, {}", self.book.positions[i].account),
                     detail: "negative balance".into(),
                 });
             }
@@ -2304,7 +2336,14 @@ impl Engine<'_> {
     }
 
     /// Splits a shortfall into causes (see the crate docs for the method).
-    fn attribute(&self, i: usize, s: Wad, mkt_f: &[Vec<f64>], orc_f: &[Vec<f64>]) -> Attribution {
+    fn attribute(
+        &self,
+        i: usize,
+        init: &InitLegs,
+        s: Wad,
+        mkt_f: &[Vec<f64>],
+        orc_f: &[Vec<f64>],
+    ) -> Attribution {
         let p = &self.pos[i];
         let maker = !self.preset.is_fixed_spread();
         let mat = self.sc.policy.maker.mat.0;
@@ -2318,7 +2357,7 @@ impl Engine<'_> {
         let bonus = if maker {
             self.sc.policy.maker.chop.0
         } else {
-            p.init_coll
+            init.coll
                 .iter()
                 .map(|(a, _)| self.assets[*a as usize].params.liquidation_bonus.0)
                 .max()
@@ -2326,13 +2365,13 @@ impl Engine<'_> {
         };
         let loss = |ti: usize| -> i128 {
             let (mut c, mut d) = (0i128, 0i128);
-            for (a, x) in &p.init_coll {
+            for (a, x) in &init.coll {
                 match self.mkt_ticks[*a as usize][ti] {
                     Some(px) => c += wmul(*x, px.0),
                     None => return 0,
                 }
             }
-            for (a, x) in &p.init_debt {
+            for (a, x) in &init.debt {
                 match self.mkt_ticks[*a as usize][ti] {
                     Some(px) => d += wmul(*x, px.0),
                     None => return 0,
@@ -2344,13 +2383,13 @@ impl Engine<'_> {
         // (initial legs). Searched in f64 on a 60-tick stride, then refined
         // tick by tick inside the first stride window that shows a crossing
         // (a dip shorter than the stride can be missed).
-        let cf: Vec<(usize, f64, f64)> = p
-            .init_coll
+        let cf: Vec<(usize, f64, f64)> = init
+            .coll
             .iter()
             .map(|(a, x)| (*a as usize, *x as f64, lt(*a) as f64 / WAD as f64))
             .collect();
-        let df: Vec<(usize, f64)> = p
-            .init_debt
+        let df: Vec<(usize, f64)> = init
+            .debt
             .iter()
             .map(|(a, x)| (*a as usize, *x as f64))
             .collect();

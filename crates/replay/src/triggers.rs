@@ -26,12 +26,132 @@ fn bucket(level: f64) -> Option<i32> {
     )
 }
 
+/// Buckets of one direction: a dense window of per-bucket lists around the
+/// first level seen (cheap pushes, no tree search) and an ordered map for
+/// buckets outside it (extreme levels).
+#[derive(Debug, Default)]
+struct Side {
+    /// Bucket of `slots[0]`.
+    base: i32,
+    slots: Vec<Vec<(u32, u32)>>,
+    /// Occupied slot range (indices into `slots`), `lo > hi` when empty.
+    lo: usize,
+    hi: usize,
+    far: BTreeMap<i32, Vec<(u32, u32)>>,
+}
+
+/// Half-width of the dense window: ln(1.001)^-1 * ln(1e6) buckets each way
+/// covers prices within a factor of 1e6 of the first level.
+const WINDOW: i64 = 14_000;
+
+impl Side {
+    fn slot(&mut self, b: i32) -> Option<usize> {
+        if self.slots.is_empty() {
+            if b == i32::MAX || b == i32::MIN {
+                return None;
+            }
+            self.base = b.saturating_sub(WINDOW as i32);
+            self.slots.resize_with(2 * WINDOW as usize + 1, Vec::new);
+            self.lo = usize::MAX;
+            self.hi = 0;
+        }
+        let k = b as i64 - self.base as i64;
+        if (0..self.slots.len() as i64).contains(&k) {
+            Some(k as usize)
+        } else {
+            None
+        }
+    }
+
+    fn push(&mut self, b: i32, e: (u32, u32)) {
+        match self.slot(b) {
+            Some(k) => {
+                self.slots[k].push(e);
+                if self.lo > self.hi {
+                    self.lo = k;
+                    self.hi = k;
+                } else {
+                    self.lo = self.lo.min(k);
+                    self.hi = self.hi.max(k);
+                }
+            }
+            None => self.far.entry(b).or_default().push(e),
+        }
+    }
+
+    fn take(v: &mut Vec<(u32, u32)>, out: &mut Vec<(u32, u32)>) -> usize {
+        let n = v.len();
+        out.extend_from_slice(v);
+        if v.capacity() > 1024 {
+            *v = Vec::new();
+        } else {
+            v.clear();
+        }
+        n
+    }
+
+    /// Every entry with bucket >= b.
+    fn fire_at_or_above(&mut self, b: i32, out: &mut Vec<(u32, u32)>) -> usize {
+        let mut n = 0;
+        if !self.far.is_empty() {
+            for v in self.far.split_off(&b).into_values() {
+                n += v.len();
+                out.extend(v);
+            }
+        }
+        if self.lo <= self.hi && !self.slots.is_empty() {
+            let k = b as i64 - self.base as i64;
+            let from = k.max(self.lo as i64);
+            if from <= self.hi as i64 {
+                for s in from as usize..=self.hi {
+                    n += Self::take(&mut self.slots[s], out);
+                }
+                if from as usize <= self.lo {
+                    self.lo = usize::MAX;
+                    self.hi = 0;
+                } else {
+                    self.hi = from as usize - 1;
+                }
+            }
+        }
+        n
+    }
+
+    /// Every entry with bucket <= b.
+    fn fire_at_or_below(&mut self, b: i32, out: &mut Vec<(u32, u32)>) -> usize {
+        let mut n = 0;
+        if !self.far.is_empty() {
+            let rest = self.far.split_off(&b.saturating_add(1));
+            for v in std::mem::replace(&mut self.far, rest).into_values() {
+                n += v.len();
+                out.extend(v);
+            }
+        }
+        if self.lo <= self.hi && !self.slots.is_empty() {
+            let k = b as i64 - self.base as i64;
+            let to = k.min(self.hi as i64);
+            if to >= self.lo as i64 {
+                for s in self.lo..=to as usize {
+                    n += Self::take(&mut self.slots[s], out);
+                }
+                if to as usize >= self.hi {
+                    self.lo = usize::MAX;
+                    self.hi = 0;
+                } else {
+                    self.lo = to as usize + 1;
+                }
+            }
+        }
+        n
+    }
+}
+
 /// Down triggers fire when the price falls to their level, up triggers when
 /// it rises to it. Entries are (position, generation).
 #[derive(Debug, Default)]
 pub(crate) struct Triggers {
-    down: BTreeMap<i32, Vec<(u32, u32)>>,
-    up: BTreeMap<i32, Vec<(u32, u32)>>,
+    down: Side,
+    up: Side,
     pub(crate) len: usize,
 }
 
@@ -39,7 +159,7 @@ impl Triggers {
     /// Fire when price <= level (a level <= 0 never fires).
     pub(crate) fn push_down(&mut self, level: f64, pos: u32, gen: u32) {
         if let Some(b) = bucket(level) {
-            self.down.entry(b).or_default().push((pos, gen));
+            self.down.push(b, (pos, gen));
             self.len += 1;
         }
     }
@@ -50,24 +170,15 @@ impl Triggers {
             return;
         }
         let b = bucket(level).unwrap_or(i32::MIN);
-        self.up.entry(b).or_default().push((pos, gen));
+        self.up.push(b, (pos, gen));
         self.len += 1;
     }
 
     /// Removes and returns every entry whose bucket the price reached.
     pub(crate) fn fire(&mut self, price: f64, out: &mut Vec<(u32, u32)>) {
         let b = bucket(price).unwrap_or(i32::MIN);
-        let fired = self.down.split_off(&b);
-        for v in fired.into_values() {
-            self.len -= v.len();
-            out.extend(v);
-        }
-        let rest = self.up.split_off(&b.saturating_add(1));
-        let fired = std::mem::replace(&mut self.up, rest);
-        for v in fired.into_values() {
-            self.len -= v.len();
-            out.extend(v);
-        }
+        self.len -= self.down.fire_at_or_above(b, out);
+        self.len -= self.up.fire_at_or_below(b, out);
     }
 }
 
@@ -91,5 +202,82 @@ mod tests {
         t.fire(200.0, &mut out);
         assert_eq!(out, vec![(2, 0)]);
         assert_eq!(t.len, 0);
+    }
+
+    /// The ordered-map index this replaced, as a reference.
+    #[derive(Default)]
+    struct Reference {
+        down: BTreeMap<i32, Vec<(u32, u32)>>,
+        up: BTreeMap<i32, Vec<(u32, u32)>>,
+    }
+
+    impl Reference {
+        fn push_down(&mut self, level: f64, e: (u32, u32)) {
+            if let Some(b) = bucket(level) {
+                self.down.entry(b).or_default().push(e);
+            }
+        }
+        fn push_up(&mut self, level: f64, e: (u32, u32)) {
+            if level.is_infinite() || level.is_nan() {
+                return;
+            }
+            let b = bucket(level).unwrap_or(i32::MIN);
+            self.up.entry(b).or_default().push(e);
+        }
+        fn fire(&mut self, price: f64, out: &mut Vec<(u32, u32)>) {
+            let b = bucket(price).unwrap_or(i32::MIN);
+            for v in self.down.split_off(&b).into_values() {
+                out.extend(v);
+            }
+            let rest = self.up.split_off(&b.saturating_add(1));
+            for v in std::mem::replace(&mut self.up, rest).into_values() {
+                out.extend(v);
+            }
+        }
+    }
+
+    #[test]
+    fn same_firings_as_the_ordered_map() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        for round in 0..20 {
+            let mut t = Triggers::default();
+            let mut r = Reference::default();
+            let mut px = 100.0f64;
+            for step in 0..3_000u32 {
+                let level = match rng.gen_range(0..20) {
+                    0 => f64::INFINITY,
+                    1 => 0.0,
+                    2 => px * 1e-9,
+                    3 => px * 1e9,
+                    4 => f64::MIN_POSITIVE,
+                    _ => px * rng.gen_range(0.9..1.1),
+                };
+                let e = (step, round);
+                if rng.gen_bool(0.5) {
+                    t.push_down(level, e.0, e.1);
+                    r.push_down(level, e);
+                } else {
+                    t.push_up(level, e.0, e.1);
+                    r.push_up(level, e);
+                }
+                if rng.gen_range(0..10) == 0 {
+                    px *= rng.gen_range(0.97..1.03);
+                    let p = match rng.gen_range(0..200) {
+                        0 => f64::INFINITY,
+                        1 => 0.0,
+                        _ => px,
+                    };
+                    let (mut a, mut b) = (Vec::new(), Vec::new());
+                    t.fire(p, &mut a);
+                    r.fire(p, &mut b);
+                    a.sort_unstable();
+                    b.sort_unstable();
+                    assert_eq!(a, b);
+                }
+            }
+            let left: usize = r.down.values().chain(r.up.values()).map(Vec::len).sum();
+            assert_eq!(t.len, left);
+        }
     }
 }
