@@ -16,7 +16,9 @@ fn opts(venue: &str, base: &str, quote: &str) -> IngestOptions {
 
 #[test]
 fn black_thursday_eth_path_ingests_and_queries() {
-    let Some(raw) = shortfall_e2e::shared_datasets() else { return };
+    let Some(raw) = shortfall_e2e::shared_datasets() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = shortfall_ingest::ingest_files(
         Format::CoinapiJson,
@@ -36,17 +38,23 @@ fn black_thursday_eth_path_ingests_and_queries() {
     assert_eq!(low, "101.01".parse::<Wad>().unwrap());
 
     let mut cat = Catalog::in_memory().unwrap();
-    cat.attach_dataset(&Dataset::open(dir.path()).unwrap(), None).unwrap();
+    cat.attach_dataset(&Dataset::open(dir.path()).unwrap(), None)
+        .unwrap();
     let r = cat
         .query("SELECT count(*) AS n, min(low) AS low, max(high) AS high, min(ts) AS first FROM prices")
         .unwrap();
     let csv = render(&r, OutputFormat::Csv).unwrap();
-    assert_eq!(csv.lines().nth(1).unwrap(), "144,101.010000000000000000,195.430000000000000000,2020-03-12T00:00:00");
+    assert_eq!(
+        csv.lines().nth(1).unwrap(),
+        "144,101.010000000000000000,195.430000000000000000,2020-03-12T00:00:00"
+    );
 }
 
 #[test]
 fn chainlink_rounds_land_in_duckdb_with_exact_ids() {
-    let Some(raw) = shortfall_e2e::shared_datasets() else { return };
+    let Some(raw) = shortfall_e2e::shared_datasets() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = shortfall_ingest::ingest_files(
         Format::ChainlinkRounds,
@@ -66,19 +74,25 @@ fn chainlink_rounds_land_in_duckdb_with_exact_ids() {
     assert_eq!(back.len(), n);
 
     let mut cat = Catalog::in_memory().unwrap();
-    cat.attach_dataset(&Dataset::open(dir.path()).unwrap(), None).unwrap();
+    cat.attach_dataset(&Dataset::open(dir.path()).unwrap(), None)
+        .unwrap();
     let r = cat
         .query("SELECT round_id::VARCHAR AS id, answer, ts FROM oracle_rounds ORDER BY answer, ts LIMIT 1")
         .unwrap();
     let csv = render(&r, OutputFormat::Csv).unwrap();
     // The bottom of the SVB weekend: 0.88 on Saturday 2023-03-11; the round id
     // (phase 2 << 64 | 983) exceeds 64 bits and survives exactly.
-    assert_eq!(csv.lines().nth(1).unwrap(), "36893488147419104215,0.880000000000000000,2023-03-11T07:51:23");
+    assert_eq!(
+        csv.lines().nth(1).unwrap(),
+        "36893488147419104215,0.880000000000000000,2023-03-11T07:51:23"
+    );
 }
 
 #[test]
 fn the_same_ingest_twice_is_byte_identical() {
-    let Some(raw) = shortfall_e2e::shared_datasets() else { return };
+    let Some(raw) = shortfall_e2e::shared_datasets() else {
+        return;
+    };
     let file = raw.join("market/binance_spot_lunausdt_1m_2022-05.csv");
     let mut digests = Vec::new();
     for _ in 0..2 {
@@ -90,8 +104,13 @@ fn the_same_ingest_twice_is_byte_identical() {
             )),
             ..Default::default()
         };
-        let out = shortfall_ingest::ingest_files(Format::BinanceKlines, std::slice::from_ref(&file), &o, "test")
-            .unwrap();
+        let out = shortfall_ingest::ingest_files(
+            Format::BinanceKlines,
+            std::slice::from_ref(&file),
+            &o,
+            "test",
+        )
+        .unwrap();
         let mut ds = Dataset::open_or_new(dir.path()).unwrap();
         ds.add(out.prices, out.sources).unwrap();
         ds.commit().unwrap();

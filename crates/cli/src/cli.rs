@@ -33,10 +33,20 @@ pub struct Global {
     #[arg(long, global = true)]
     pub no_progress: bool,
     /// Folder of built-in and user datasets.
-    #[arg(long, global = true, default_value = "datasets", env = "SHORTFALL_DATA_DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "datasets",
+        env = "SHORTFALL_DATA_DIR"
+    )]
     pub data_dir: PathBuf,
     /// Folder where runs and reports are written.
-    #[arg(long, global = true, default_value = "reports", env = "SHORTFALL_REPORTS_DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "reports",
+        env = "SHORTFALL_REPORTS_DIR"
+    )]
     pub reports_dir: PathBuf,
 }
 
@@ -49,6 +59,11 @@ pub enum Command {
     Datasets(DatasetsCommand),
     /// Run DuckDB SQL over the tables of a dataset (each table is a view).
     Query(QueryArgs),
+    /// Replay a crisis scenario and write its run folder
+    /// (`<reports-dir>/<scenario>/<run_id>/`: events, liquidations, loans and
+    /// series as parquet, run.json, summary.json). Exit code 3 when the run
+    /// finished but an accounting invariant failed.
+    Replay(ReplayArgs),
     /// Measure throughput (ingest against DuckDB's own CSV-to-parquet path).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -94,6 +109,19 @@ pub struct IngestArgs {
     pub files: Vec<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Scenario file (TOML); its dataset paths are relative to it (else to --data-dir).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: PathBuf,
+    /// Override a scenario setting, e.g. `--set policy.close_factor=0.6` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Run folder to write instead of `<reports-dir>/<scenario name>/<run_id>`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum BadRow {
     Fail,
@@ -111,7 +139,7 @@ pub enum DatasetsCommand {
     },
     /// Describe the canonical tables (all, or one).
     Schema {
-        /// Table name (prices, oracle_rounds).
+        /// Table name (prices, oracle_rounds, events, liquidations, loans, series).
         table: Option<String>,
     },
     /// Recompute the sha256 of every file against the manifest.

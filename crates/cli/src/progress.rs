@@ -23,3 +23,14 @@ fn draw_target(enabled: bool) -> ProgressDrawTarget {
         ProgressDrawTarget::hidden()
     }
 }
+
+/// A spinner with a message, for work of unknown length.
+pub fn spinner(enabled: bool, label: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, draw_target(enabled));
+    if let Ok(style) = ProgressStyle::with_template("{prefix:>10} {spinner} {msg} {elapsed}") {
+        bar.set_style(style);
+    }
+    bar.set_prefix(label.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}

@@ -40,7 +40,10 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .map(|rd| {
             rd.map(|e| {
                 let e = e.unwrap();
-                (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap_or_default())
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap_or_default(),
+                )
             })
             .collect()
         })
@@ -56,8 +59,18 @@ fn ingest_show_verify_query_on_real_files() {
     let ds = dir.path().join("bt");
     let eth = raw.join("market/ethusd_10m_2020-03-12.coinapi.json");
     let o = shortfall(&[
-        "ingest", "--format", "coinapi-json", "--venue", "coinapi", "--base", "ETH", "--quote", "USD",
-        "--dataset", s(&ds), s(&eth),
+        "ingest",
+        "--format",
+        "coinapi-json",
+        "--venue",
+        "coinapi",
+        "--base",
+        "ETH",
+        "--quote",
+        "USD",
+        "--dataset",
+        s(&ds),
+        s(&eth),
     ]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
@@ -65,7 +78,14 @@ fn ingest_show_verify_query_on_real_files() {
 
     let hourly = raw.join("market/binance_spot_ethusdt_1h_2017-2020.cdd.csv");
     let o = shortfall(&[
-        "ingest", "--format", "cdd", "--window", "2020-03-10..2020-03-17", "--dataset", s(&ds), s(&hourly),
+        "ingest",
+        "--format",
+        "cdd",
+        "--window",
+        "2020-03-10..2020-03-17",
+        "--dataset",
+        s(&ds),
+        s(&hourly),
     ]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
@@ -74,23 +94,41 @@ fn ingest_show_verify_query_on_real_files() {
     // Same file again: nothing changes, byte for byte.
     let before = snapshot(&ds);
     let o = shortfall(&[
-        "ingest", "--format", "cdd", "--window", "2020-03-10..2020-03-17", "--dataset", s(&ds), s(&hourly),
+        "ingest",
+        "--format",
+        "cdd",
+        "--window",
+        "2020-03-10..2020-03-17",
+        "--dataset",
+        s(&ds),
+        s(&hourly),
     ]);
     assert!(o.status.success());
-    assert!(text(&o).0.contains("already in the dataset"), "{}", text(&o).0);
+    assert!(
+        text(&o).0.contains("already in the dataset"),
+        "{}",
+        text(&o).0
+    );
     assert_eq!(snapshot(&ds), before);
 
     let o = shortfall(&["datasets", "show", "--dataset", s(&ds)]);
     let (out, _) = text(&o);
     assert!(out.contains("coinapi ETH/USD: 144 rows"), "{out}");
     assert!(out.contains("binance ETH/USDT: 168 rows"), "{out}");
-    assert!(out.contains("ethusd_10m_2020-03-12.coinapi.json (coinapi-json"), "{out}");
+    assert!(
+        out.contains("ethusd_10m_2020-03-12.coinapi.json (coinapi-json"),
+        "{out}"
+    );
 
     let o = shortfall(&["datasets", "verify", "--dataset", s(&ds)]);
     assert!(o.status.success(), "{:?}", text(&o));
 
     let o = shortfall(&[
-        "query", "--dataset", s(&ds), "--format", "json",
+        "query",
+        "--dataset",
+        s(&ds),
+        "--format",
+        "json",
         "SELECT venue, min(low)::VARCHAR AS low FROM prices GROUP BY venue ORDER BY venue",
     ]);
     let (out, err) = text(&o);
@@ -108,7 +146,11 @@ fn ingest_show_verify_query_on_real_files() {
     std::fs::write(&p, b).unwrap();
     let o = shortfall(&["datasets", "verify", "--dataset", s(&ds)]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).1.contains("prices.parquet: sha256"), "{}", text(&o).1);
+    assert!(
+        text(&o).1.contains("prices.parquet: sha256"),
+        "{}",
+        text(&o).1
+    );
 }
 
 #[test]
@@ -122,7 +164,14 @@ fn bad_input_fails_with_location_and_leaves_the_dataset_untouched() {
          1651363260000,78.02,78.04,77.88,77.91,3467.23,1651363319999,270289.1198,426,617.26,48119.201,0\n",
     )
     .unwrap();
-    let o = shortfall(&["ingest", "--format", "binance-klines", "--dataset", s(&ds), s(&good)]);
+    let o = shortfall(&[
+        "ingest",
+        "--format",
+        "binance-klines",
+        "--dataset",
+        s(&ds),
+        s(&good),
+    ]);
     assert!(o.status.success(), "{:?}", text(&o));
     let before = snapshot(&ds);
 
@@ -133,15 +182,32 @@ fn bad_input_fails_with_location_and_leaves_the_dataset_untouched() {
          1654041660000,78.02,abc,77.88,77.91,3467.23,1654041719999,270289.1198,426,617.26,48119.201,0\n",
     )
     .unwrap();
-    let o = shortfall(&["ingest", "--format", "binance-klines", "--dataset", s(&ds), s(&bad)]);
+    let o = shortfall(&[
+        "ingest",
+        "--format",
+        "binance-klines",
+        "--dataset",
+        s(&ds),
+        s(&bad),
+    ]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("ETHUSDT-1m-2022-06.csv") && err.contains("line 2") && err.contains("high"), "{err}");
+    assert!(
+        err.contains("ETHUSDT-1m-2022-06.csv") && err.contains("line 2") && err.contains("high"),
+        "{err}"
+    );
     assert_eq!(snapshot(&ds), before, "dataset changed by a failed ingest");
 
     // With --on-bad-row skip the good row lands and the skip is counted.
     let o = shortfall(&[
-        "ingest", "--format", "binance-klines", "--on-bad-row", "skip", "--dataset", s(&ds), s(&bad),
+        "ingest",
+        "--format",
+        "binance-klines",
+        "--on-bad-row",
+        "skip",
+        "--dataset",
+        s(&ds),
+        s(&bad),
     ]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
@@ -155,9 +221,20 @@ fn usage_errors_exit_2_and_runtime_errors_exit_1() {
     let o = shortfall(&["ingest", "--format", "cdd"]);
     assert_eq!(o.status.code(), Some(2));
     let dir = tempfile::tempdir().unwrap();
-    let o = shortfall(&["ingest", "--format", "nope", "--dataset", s(dir.path()), "x.csv"]);
+    let o = shortfall(&[
+        "ingest",
+        "--format",
+        "nope",
+        "--dataset",
+        s(dir.path()),
+        "x.csv",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).1.contains("unknown format `nope`"), "{}", text(&o).1);
+    assert!(
+        text(&o).1.contains("unknown format `nope`"),
+        "{}",
+        text(&o).1
+    );
     let o = shortfall(&["datasets", "show", "--dataset", s(dir.path())]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).1.contains("manifest.json"), "{}", text(&o).1);
@@ -187,7 +264,12 @@ fn datasets_readme_documents_the_registry() {
 
 #[test]
 fn built_in_datasets_verify() {
-    let o = shortfall(&["--data-dir", s(&repo().join("datasets")), "datasets", "list"]);
+    let o = shortfall(&[
+        "--data-dir",
+        s(&repo().join("datasets")),
+        "datasets",
+        "list",
+    ]);
     let (out, _) = text(&o);
     assert!(o.status.success());
     let dirs: Vec<&str> = out.lines().filter_map(|l| l.split('\t').next()).collect();
@@ -220,7 +302,10 @@ fn built_in_packs_rebuild_byte_for_byte_from_the_raw_files() {
         .unwrap();
     assert!(o.status.success(), "{:?}", text(&o));
     for n in &names {
-        let committed: Vec<_> = snapshot(&packs.join(n)).into_iter().filter(|(f, _)| f.ends_with(".parquet") || f == "manifest.json").collect();
+        let committed: Vec<_> = snapshot(&packs.join(n))
+            .into_iter()
+            .filter(|(f, _)| f.ends_with(".parquet") || f == "manifest.json")
+            .collect();
         let rebuilt = snapshot(&out.path().join(n));
         assert_eq!(committed, rebuilt, "pack {n} differs from its rebuild");
     }

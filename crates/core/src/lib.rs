@@ -8,6 +8,7 @@ pub mod money;
 pub mod order;
 pub mod provenance;
 pub mod rows;
+pub mod run;
 pub mod time;
 
 pub use book::{Book, BookOrigin, LegSide, Position, PositionLeg};

@@ -312,7 +312,11 @@ impl fmt::Display for Wad {
         let abs = self.0.unsigned_abs();
         let int = abs / WAD as u128;
         let frac = abs % WAD as u128;
-        let mut s = if neg { String::from("-") } else { String::new() };
+        let mut s = if neg {
+            String::from("-")
+        } else {
+            String::new()
+        };
         s.push_str(&int.to_string());
         if frac != 0 {
             let fs = format!("{frac:018}");
@@ -355,7 +359,9 @@ impl<'de> Deserialize<'de> for Wad {
             Repr::S(s) => Wad::parse_decimal(&s, false).map_err(serde::de::Error::custom),
             Repr::I(i) => Ok(Wad::from_int(i)),
             // A TOML/JSON float: go through its shortest decimal text, so 0.95 is 0.95.
-            Repr::F(x) => Wad::parse_decimal(&format!("{x}"), true).map_err(serde::de::Error::custom),
+            Repr::F(x) => {
+                Wad::parse_decimal(&format!("{x}"), true).map_err(serde::de::Error::custom)
+            }
         }
     }
 }
@@ -428,8 +434,14 @@ mod tests {
             Wad::parse_decimal("0.0000000000000000001", false),
             Err(AmountError::TooPrecise(..))
         ));
-        assert_eq!(Wad::parse_decimal("0.0000000000000000005", true).unwrap(), Wad(1));
-        assert_eq!(Wad::parse_decimal("0.0000000000000000004", true).unwrap(), Wad(0));
+        assert_eq!(
+            Wad::parse_decimal("0.0000000000000000005", true).unwrap(),
+            Wad(1)
+        );
+        assert_eq!(
+            Wad::parse_decimal("0.0000000000000000004", true).unwrap(),
+            Wad(0)
+        );
         assert!(matches!(
             Wad::parse_decimal("1e30", false),
             Err(AmountError::OutOfRange(..))
@@ -438,7 +450,12 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for s in ["1", "-12.5", "0.000000000000000001", "170141183460.469231731687303715"] {
+        for s in [
+            "1",
+            "-12.5",
+            "0.000000000000000001",
+            "170141183460.469231731687303715",
+        ] {
             assert_eq!(w(s).to_string(), s);
         }
     }
@@ -448,8 +465,14 @@ mod tests {
         // wadMul(1.5 wei-scaled): (a*b + WAD/2)/WAD
         assert_eq!(Wad(3).checked_mul(Wad(WAD / 2)), Some(Wad(2))); // 1.5 -> 2
         assert_eq!(Wad(3).checked_mul_down(Wad(WAD / 2)), Some(Wad(1)));
-        assert_eq!(w("2").checked_div(w("3")), Some(Wad(666_666_666_666_666_667)));
-        assert_eq!(w("2").checked_div_down(w("3")), Some(Wad(666_666_666_666_666_666)));
+        assert_eq!(
+            w("2").checked_div(w("3")),
+            Some(Wad(666_666_666_666_666_667))
+        );
+        assert_eq!(
+            w("2").checked_div_down(w("3")),
+            Some(Wad(666_666_666_666_666_666))
+        );
         assert_eq!(w("1").checked_div(Wad::ZERO), None);
     }
 

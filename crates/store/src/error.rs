@@ -28,7 +28,9 @@ pub enum StoreError {
     BadFile { path: PathBuf, message: String },
     #[error("{path}: manifest: {message}")]
     Manifest { path: PathBuf, message: String },
-    #[error("unknown table `{0}` (known: prices, oracle_rounds)")]
+    #[error(
+        "unknown table `{0}` (known: prices, oracle_rounds, events, liquidations, loans, series)"
+    )]
     UnknownTable(String),
     #[error("{table}: key {key} has different values in {existing} and {incoming}; remove one source or narrow --window")]
     Conflict {

@@ -8,6 +8,7 @@ pub mod dataset;
 pub mod error;
 pub mod manifest;
 pub mod parquet_io;
+pub mod run_dir;
 pub mod tables;
 
 #[cfg(feature = "catalog")]
@@ -16,4 +17,5 @@ pub mod catalog;
 pub use dataset::{AddReport, Dataset};
 pub use error::StoreError;
 pub use manifest::{Manifest, TableEntry};
+pub use run_dir::{read_run, write_run, RunData, RunJson};
 pub use tables::{TableDef, TABLES};

@@ -100,7 +100,11 @@ pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
                 s.rows_skipped,
                 s.rows_deduplicated,
                 s.rows_rejected,
-                if already { " (already in the dataset: unchanged)" } else { "" }
+                if already {
+                    " (already in the dataset: unchanged)"
+                } else {
+                    ""
+                }
             );
             for n in &s.notes {
                 println!("  note: {n}");

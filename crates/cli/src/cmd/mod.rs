@@ -4,6 +4,7 @@ mod bench;
 mod datasets;
 mod ingest;
 mod query;
+pub mod replay;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => ingest::run(g, args),
         Command::Datasets(c) => datasets::run(g, c),
         Command::Query(args) => query::run(g, args),
+        Command::Replay(args) => replay::run(g, args),
         Command::Bench(c) => bench::run(g, c),
     }
 }

@@ -1,8 +1,12 @@
 //! The registry of canonical tables. Adding a table: one module with its
 //! column list, encoder and decoder, and one line in [`TABLES`].
 
+pub mod events;
+pub mod liquidations;
+pub mod loans;
 pub mod oracle_rounds;
 pub mod prices;
+pub mod series;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -71,7 +75,25 @@ pub struct TableDef {
 }
 
 /// Every canonical table this version writes.
-pub const TABLES: &[&TableDef] = &[&prices::TABLE, &oracle_rounds::TABLE];
+pub const TABLES: &[&TableDef] = &[
+    &prices::TABLE,
+    &oracle_rounds::TABLE,
+    &events::TABLE,
+    &liquidations::TABLE,
+    &loans::TABLE,
+    &series::TABLE,
+];
+
+/// Decimal128(38, 18) column from optional raw wad values.
+pub(crate) fn wad_col(
+    values: impl Iterator<Item = Option<i128>>,
+) -> Result<arrow::array::ArrayRef, StoreError> {
+    Ok(Arc::new(
+        values
+            .collect::<arrow::array::Decimal128Array>()
+            .with_precision_and_scale(38, 18)?,
+    ))
+}
 
 /// Looks a table up by name.
 pub fn table(name: &str) -> Result<&'static TableDef, StoreError> {
@@ -92,7 +114,10 @@ impl TableDef {
             .collect();
         let meta: std::collections::HashMap<String, String> = [
             ("shortfall.table".to_string(), self.name.to_string()),
-            ("shortfall.schema_version".to_string(), self.version.to_string()),
+            (
+                "shortfall.schema_version".to_string(),
+                self.version.to_string(),
+            ),
         ]
         .into_iter()
         .collect();
@@ -131,6 +156,10 @@ pub trait CanonicalRow: Clone + PartialEq + Sized {
     type Key: Ord + Clone;
     const TABLE: &'static TableDef;
     fn key(&self) -> Self::Key;
+    /// Compares keys without building them (the merge's hot path).
+    fn cmp_key(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
     /// The key as text, for messages and manifests.
     fn key_text(&self) -> String;
     fn ts(&self) -> Micros;
@@ -160,20 +189,28 @@ pub(crate) mod access {
         path: &Path,
         want: &str,
     ) -> Result<&'a T, StoreError> {
-        let col = batch.column_by_name(name).ok_or_else(|| StoreError::BadFile {
-            path: path.to_path_buf(),
-            message: format!("missing column \"{name}\""),
-        })?;
-        col.as_any().downcast_ref::<T>().ok_or_else(|| StoreError::BadFile {
-            path: path.to_path_buf(),
-            message: format!(
-                "column \"{name}\" has type {}, expected {want}",
-                col.data_type()
-            ),
-        })
+        let col = batch
+            .column_by_name(name)
+            .ok_or_else(|| StoreError::BadFile {
+                path: path.to_path_buf(),
+                message: format!("missing column \"{name}\""),
+            })?;
+        col.as_any()
+            .downcast_ref::<T>()
+            .ok_or_else(|| StoreError::BadFile {
+                path: path.to_path_buf(),
+                message: format!(
+                    "column \"{name}\" has type {}, expected {want}",
+                    col.data_type()
+                ),
+            })
     }
 
-    pub fn ts<'a>(b: &'a RecordBatch, n: &str, p: &Path) -> Result<&'a TimestampMicrosecondArray, StoreError> {
+    pub fn ts<'a>(
+        b: &'a RecordBatch,
+        n: &str,
+        p: &Path,
+    ) -> Result<&'a TimestampMicrosecondArray, StoreError> {
         column(b, n, p, "Timestamp(Microsecond, None)")
     }
     pub fn utf8<'a>(b: &'a RecordBatch, n: &str, p: &Path) -> Result<&'a StringArray, StoreError> {
@@ -182,7 +219,11 @@ pub(crate) mod access {
     pub fn int64<'a>(b: &'a RecordBatch, n: &str, p: &Path) -> Result<&'a Int64Array, StoreError> {
         column(b, n, p, "Int64")
     }
-    pub fn boolean<'a>(b: &'a RecordBatch, n: &str, p: &Path) -> Result<&'a BooleanArray, StoreError> {
+    pub fn boolean<'a>(
+        b: &'a RecordBatch,
+        n: &str,
+        p: &Path,
+    ) -> Result<&'a BooleanArray, StoreError> {
         column(b, n, p, "Boolean")
     }
     pub fn decimal<'a>(
@@ -195,7 +236,10 @@ pub(crate) mod access {
         if a.data_type() != &DataType::Decimal128(38, scale) {
             return Err(StoreError::BadFile {
                 path: p.to_path_buf(),
-                message: format!("column \"{n}\" is {}, expected Decimal128(38, {scale})", a.data_type()),
+                message: format!(
+                    "column \"{n}\" is {}, expected Decimal128(38, {scale})",
+                    a.data_type()
+                ),
             });
         }
         Ok(a)
@@ -227,5 +271,38 @@ pub(crate) mod access {
         } else {
             Some(value(i))
         }
+    }
+
+    /// Parses a stable enum name, or an error naming row, column and value.
+    pub fn parse_enum<T>(
+        s: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        i: usize,
+        first_row: usize,
+        col: &str,
+        path: &Path,
+    ) -> Result<T, StoreError> {
+        parse(s).ok_or_else(|| StoreError::BadValue {
+            path: path.to_path_buf(),
+            row: first_row + i,
+            column: col.to_string(),
+            message: format!("unknown value \"{s}\""),
+        })
+    }
+
+    /// A non-negative Int64 as an unsigned count.
+    pub fn unsigned(
+        v: i64,
+        i: usize,
+        first_row: usize,
+        col: &str,
+        path: &Path,
+    ) -> Result<u64, StoreError> {
+        u64::try_from(v).map_err(|_| StoreError::BadValue {
+            path: path.to_path_buf(),
+            row: first_row + i,
+            column: col.to_string(),
+            message: format!("negative value {v}"),
+        })
     }
 }

@@ -1,0 +1,209 @@
+//! `shortfall replay`: load a scenario's datasets, run the engine, write the
+//! run folder (`<reports-dir>/<scenario>/<run_id>/` or `--out`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use shortfall_core::{Book, OracleRound, PositionLeg, PriceBar};
+use shortfall_replay::{ReplayError, ReplayInput, Scenario};
+use shortfall_store::parquet_io::sha256_hex;
+use shortfall_store::Dataset;
+
+use crate::cli::{Global, ReplayArgs};
+
+/// Exit code of a run that finished but failed an invariant.
+pub const EXIT_INVARIANT: u8 = 3;
+
+/// Maps an engine error to the process exit code and message: invariant
+/// failures are exit 3 (the message names the event), the rest exit 1.
+pub fn error_exit(e: &ReplayError) -> (u8, String) {
+    match e {
+        ReplayError::Invariant { .. } => (EXIT_INVARIANT, format!("error: run invalid: {e}")),
+        _ => (1, format!("error: {e}")),
+    }
+}
+
+/// A USD amount rounded half away from zero to cents.
+fn usd(w: shortfall_core::Wad) -> String {
+    const CENT: i128 = 10_000_000_000_000_000;
+    let neg = w.0 < 0;
+    let cents = (w.0.unsigned_abs() + (CENT as u128) / 2) / CENT as u128;
+    format!(
+        "{}{}.{:02}",
+        if neg && cents > 0 { "-" } else { "" },
+        cents / 100,
+        cents % 100
+    )
+}
+
+/// A dataset reference of the scenario: relative to the scenario file, else
+/// to `--data-dir`.
+fn resolve(reference: &str, scenario_dir: &Path, data_dir: &Path) -> anyhow::Result<PathBuf> {
+    let p = Path::new(reference);
+    if p.is_absolute() {
+        return Ok(p.to_path_buf());
+    }
+    let a = scenario_dir.join(p);
+    if a.exists() {
+        return Ok(a);
+    }
+    let b = data_dir.join(p);
+    if b.exists() {
+        return Ok(b);
+    }
+    bail!(
+        "dataset `{reference}` not found (looked in {} and {})",
+        a.display(),
+        b.display()
+    )
+}
+
+pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.scenario)
+        .with_context(|| format!("reading scenario {}", args.scenario.display()))?;
+    let sc = Scenario::from_toml_with_sets(&text, &args.set)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
+    let (start, end) = sc.window_micros()?;
+    let scenario_dir = args
+        .scenario
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let ds = &sc.datasets;
+    for (k, v) in [
+        ("lending_events", &ds.lending_events),
+        ("liquidity", &ds.liquidity),
+        ("gas", &ds.gas),
+    ] {
+        if v.is_some() {
+            bail!("datasets.{k}: not supported by `shortfall replay` yet");
+        }
+    }
+    let spinner = crate::progress::spinner(!g.no_progress && !g.quiet, "replay");
+    let mut input_hashes = BTreeMap::new();
+    spinner.set_message("loading prices");
+    let mut prices: Vec<PriceBar> = Vec::new();
+    if let Some(r) = &ds.prices {
+        let dir = resolve(r, &scenario_dir, &g.data_dir).context("datasets.prices")?;
+        let d = Dataset::open(&dir)?;
+        if let Some(t) = d.manifest().tables.get("prices") {
+            input_hashes.insert("prices".to_string(), t.sha256.clone());
+        }
+        prices = d.read::<PriceBar>()?;
+        // Keep bars that end inside the window (the engine times a bar by its end).
+        prices.retain(|b| {
+            let t = b.ts.0 + b.interval_secs * shortfall_core::Micros::PER_SEC;
+            t >= start.0 && t <= end.0
+        });
+    }
+    spinner.set_message("loading oracle rounds");
+    let mut oracle_rounds: Vec<OracleRound> = Vec::new();
+    if let Some(r) = &ds.oracle_rounds {
+        let dir = resolve(r, &scenario_dir, &g.data_dir).context("datasets.oracle_rounds")?;
+        let d = Dataset::open(&dir)?;
+        if let Some(t) = d.manifest().tables.get("oracle_rounds") {
+            input_hashes.insert("oracle_rounds".to_string(), t.sha256.clone());
+        }
+        oracle_rounds = d.read::<OracleRound>()?;
+        // Rounds before the window are kept: they set the oracle's start answer.
+        oracle_rounds.retain(|o| o.ts <= end);
+    }
+    if prices.is_empty() {
+        bail!(
+            "no price bars in the window {}..{} (datasets.prices = {:?})",
+            sc.window.start,
+            sc.window.end,
+            ds.prices
+        );
+    }
+    let mut book = Book::default();
+    if let Some(r) = &ds.positions {
+        let path = resolve(r, &scenario_dir, &g.data_dir).context("datasets.positions")?;
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let legs: Vec<PositionLeg> = serde_json::from_slice(&bytes).with_context(|| {
+            format!("{}: expected a JSON array of position legs", path.display())
+        })?;
+        input_hashes.insert("positions".to_string(), sha256_hex(&bytes));
+        book = Book::from_legs(&legs);
+        book.origin.kind = "snapshot".into();
+        book.origin.detail = r.clone();
+    }
+    let input = ReplayInput {
+        prices,
+        oracle_rounds,
+        book,
+        gas: None,
+        input_hashes,
+        tool_version: super::tool_version(),
+    };
+    spinner.set_message("replaying");
+    let out = match shortfall_replay::run(&sc, &input) {
+        Ok(o) => o,
+        Err(e) => {
+            spinner.finish_and_clear();
+            let (code, msg) = error_exit(&e);
+            if code == 1 {
+                return Err(anyhow::anyhow!("{}: {e}", args.scenario.display()));
+            }
+            eprintln!("{msg}");
+            return Ok(ExitCode::from(code));
+        }
+    };
+    spinner.set_message("writing run folder");
+    let dir = match &args.out {
+        Some(d) => d.clone(),
+        None => g.reports_dir.join(&sc.name).join(&out.run_meta.run_id),
+    };
+    let command_line: Vec<String> = std::env::args().skip(1).collect();
+    shortfall_store::write_run(&dir, &out, &command_line)?;
+    spinner.finish_and_clear();
+    let s = &out.summary;
+    println!("{}", dir.display());
+    println!("run_id            {}", out.run_meta.run_id);
+    println!(
+        "book              {} positions ({})",
+        s.positions, s.book_origin
+    );
+    println!("initial debt      {} USD", usd(s.initial_debt_usd));
+    println!("bad debt          {} USD", usd(s.bad_debt_usd));
+    println!("NPL count         {} of {}", s.npl_count, s.positions);
+    println!(
+        "liquidated volume {} USD in {} liquidations",
+        usd(s.liquidated_volume_usd),
+        s.liquidation_count
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invariant_maps_to_exit_3_naming_the_event() {
+        let e = ReplayError::Invariant {
+            seq: 42,
+            event: "liquidation of alice".into(),
+            detail: "debt rose".into(),
+        };
+        let (code, msg) = error_exit(&e);
+        assert_eq!(code, 3);
+        assert!(
+            msg.contains("#42") && msg.contains("liquidation of alice"),
+            "{msg}"
+        );
+        let (code, _) = error_exit(&ReplayError::Scenario("x".into()));
+        assert_eq!(code, 1);
+    }
+
+    #[test]
+    fn usd_rounds_to_cents() {
+        use shortfall_core::Wad;
+        assert_eq!(usd(Wad::ZERO), "0.00");
+        assert_eq!(usd(Wad(1_234_567_000_000_000_000)), "1.23");
+        assert_eq!(usd(Wad(1_235_000_000_000_000_000)), "1.24");
+        assert_eq!(usd(Wad(-2_500_000_000_000_000_000)), "-2.50");
+    }
+}

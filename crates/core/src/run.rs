@@ -1,0 +1,413 @@
+//! Typed, in-memory output tables of a run: the event log, liquidations,
+//! loan outcomes, series, summary and run metadata. The replay engine
+//! produces them; the store writes and reads them (parquet + JSON); the
+//! report reads them back without depending on the engine.
+
+use std::collections::BTreeMap;
+
+use crate::{BookOrigin, Micros, Wad};
+use serde::{Deserialize, Serialize};
+
+/// Kinds of events in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    OracleUpdate,
+    OracleRejected,
+    HealthCrossing,
+    LiquidationBlocked,
+    Liquidation,
+    AuctionKick,
+    AuctionBid,
+    AuctionDeal,
+    BadDebt,
+    CircuitBreaker,
+    MarginChange,
+}
+
+impl EventKind {
+    /// Stable name (the parquet column value).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::OracleUpdate => "oracle_update",
+            EventKind::OracleRejected => "oracle_rejected",
+            EventKind::HealthCrossing => "health_crossing",
+            EventKind::LiquidationBlocked => "liquidation_blocked",
+            EventKind::Liquidation => "liquidation",
+            EventKind::AuctionKick => "auction_kick",
+            EventKind::AuctionBid => "auction_bid",
+            EventKind::AuctionDeal => "auction_deal",
+            EventKind::BadDebt => "bad_debt",
+            EventKind::CircuitBreaker => "circuit_breaker",
+            EventKind::MarginChange => "margin_change",
+        }
+    }
+
+    /// Every variant, in declaration order.
+    pub const ALL: &'static [EventKind] = &[
+        EventKind::OracleUpdate,
+        EventKind::OracleRejected,
+        EventKind::HealthCrossing,
+        EventKind::LiquidationBlocked,
+        EventKind::Liquidation,
+        EventKind::AuctionKick,
+        EventKind::AuctionBid,
+        EventKind::AuctionDeal,
+        EventKind::BadDebt,
+        EventKind::CircuitBreaker,
+        EventKind::MarginChange,
+    ];
+
+    /// Inverse of [`EventKind::as_str`].
+    pub fn parse(s: &str) -> Option<EventKind> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// Why something happened or did not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Oracle answer stale or in an outage.
+    OracleStale,
+    /// Gas makes the position not worth liquidating (too small).
+    BelowDust,
+    /// Below the liquidator's minimum profit for other reasons.
+    Unprofitable,
+    /// The liquidator lacks capital.
+    NoLiquidatorCapital,
+    /// Slippage / exhausted depth makes the sale not worth it.
+    NoLiquidity,
+    /// A circuit breaker paused liquidations.
+    Paused,
+    /// Aave v3.3 `MUST_NOT_LEAVE_DUST`.
+    MustNotLeaveDust,
+    /// Gas price above the liquidator's ceiling: the transaction did not land.
+    GasTooHigh,
+    /// Health fell below the warning level.
+    BelowWarn,
+    /// Health fell below 1: liquidatable.
+    BelowOne,
+    /// Health rose back above a level.
+    Recovered,
+    /// The anchor bounds rejected an oracle answer.
+    AnchorRejected,
+    /// Aave v3.3 deficit booked (no collateral left).
+    Deficit,
+    /// A Maker auction raised less than the debt.
+    AuctionShortfall,
+    /// Realised volatility above / back below the dynamic margin threshold.
+    VolatilityHigh,
+    VolatilityNormal,
+    /// Circuit breaker tripped.
+    PriceMove,
+}
+
+impl Reason {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::OracleStale => "oracle_stale",
+            Reason::BelowDust => "below_dust",
+            Reason::Unprofitable => "unprofitable",
+            Reason::NoLiquidatorCapital => "no_liquidator_capital",
+            Reason::NoLiquidity => "no_liquidity",
+            Reason::Paused => "paused",
+            Reason::MustNotLeaveDust => "must_not_leave_dust",
+            Reason::GasTooHigh => "gas_too_high",
+            Reason::BelowWarn => "below_warn",
+            Reason::BelowOne => "below_one",
+            Reason::Recovered => "recovered",
+            Reason::AnchorRejected => "anchor_rejected",
+            Reason::Deficit => "deficit",
+            Reason::AuctionShortfall => "auction_shortfall",
+            Reason::VolatilityHigh => "volatility_high",
+            Reason::VolatilityNormal => "volatility_normal",
+            Reason::PriceMove => "price_move",
+        }
+    }
+
+    /// Every variant, in declaration order.
+    pub const ALL: &'static [Reason] = &[
+        Reason::OracleStale,
+        Reason::BelowDust,
+        Reason::Unprofitable,
+        Reason::NoLiquidatorCapital,
+        Reason::NoLiquidity,
+        Reason::Paused,
+        Reason::MustNotLeaveDust,
+        Reason::GasTooHigh,
+        Reason::BelowWarn,
+        Reason::BelowOne,
+        Reason::Recovered,
+        Reason::AnchorRejected,
+        Reason::Deficit,
+        Reason::AuctionShortfall,
+        Reason::VolatilityHigh,
+        Reason::VolatilityNormal,
+        Reason::PriceMove,
+    ];
+
+    /// Inverse of [`Reason::as_str`].
+    pub fn parse(s: &str) -> Option<Reason> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// One event of the sequence-numbered log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub seq: u64,
+    pub ts: Micros,
+    pub kind: EventKind,
+    pub account: Option<String>,
+    pub asset: Option<String>,
+    /// Token amount (seized collateral, bid lot, deficit, ...).
+    pub amount: Option<Wad>,
+    /// USD value (repaid debt, bid, bad debt, ...).
+    pub value_usd: Option<Wad>,
+    /// Price (oracle answer, auction price).
+    pub price: Option<Wad>,
+    /// Health factor (wad).
+    pub health: Option<Wad>,
+    /// Liquidator or keeper.
+    pub actor: Option<String>,
+    pub reason: Option<Reason>,
+}
+
+/// One executed liquidation (or settled auction).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiquidationRecord {
+    pub seq: u64,
+    pub ts: Micros,
+    pub account: String,
+    pub market: String,
+    /// `fixed_spread`, `flip` or `clip`.
+    pub mechanism: String,
+    pub liquidator: String,
+    pub collateral_asset: String,
+    pub debt_asset: String,
+    /// Debt repaid (debt token units).
+    pub debt_repaid: Wad,
+    /// Collateral leaving the position (to liquidator + protocol fee).
+    pub collateral_seized: Wad,
+    /// Of which to the protocol treasury.
+    pub protocol_fee: Wad,
+    pub repaid_usd: Wad,
+    /// Seized collateral at the oracle price.
+    pub seized_usd: Wad,
+    /// Seized value minus repaid value at oracle prices (bonus, chop).
+    pub penalty_usd: Wad,
+    pub sale_proceeds_usd: Wad,
+    pub slippage_usd: Wad,
+    pub gas_usd: Wad,
+    pub health_before: Option<Wad>,
+    pub health_after: Option<Wad>,
+}
+
+/// Outcome class of a position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoanStatus {
+    Performing,
+    AtRisk,
+    Liquidated,
+    NonPerforming,
+    Unpriced,
+}
+
+impl LoanStatus {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoanStatus::Performing => "performing",
+            LoanStatus::AtRisk => "at_risk",
+            LoanStatus::Liquidated => "liquidated",
+            LoanStatus::NonPerforming => "non_performing",
+            LoanStatus::Unpriced => "unpriced",
+        }
+    }
+
+    /// Every variant, in declaration order.
+    pub const ALL: &'static [LoanStatus] = &[
+        LoanStatus::Performing,
+        LoanStatus::AtRisk,
+        LoanStatus::Liquidated,
+        LoanStatus::NonPerforming,
+        LoanStatus::Unpriced,
+    ];
+
+    /// Inverse of [`LoanStatus::as_str`].
+    pub fn parse(s: &str) -> Option<LoanStatus> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// A shortfall split by cause; the parts add up to the shortfall exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub price_gap_usd: Wad,
+    pub oracle_usd: Wad,
+    pub liquidator_capacity_usd: Wad,
+    pub slippage_usd: Wad,
+    pub parameters_usd: Wad,
+}
+
+impl Attribution {
+    /// Sum of the parts.
+    pub fn total(&self) -> Wad {
+        self.price_gap_usd
+            + self.oracle_usd
+            + self.liquidator_capacity_usd
+            + self.slippage_usd
+            + self.parameters_usd
+    }
+
+    /// Adds another attribution part by part.
+    pub fn add(&mut self, o: &Attribution) {
+        self.price_gap_usd += o.price_gap_usd;
+        self.oracle_usd += o.oracle_usd;
+        self.liquidator_capacity_usd += o.liquidator_capacity_usd;
+        self.slippage_usd += o.slippage_usd;
+        self.parameters_usd += o.parameters_usd;
+    }
+}
+
+/// One position's outcome (values at market prices at the end of the window
+/// unless said otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoanOutcome {
+    pub account: String,
+    pub market: String,
+    pub status: LoanStatus,
+    /// At market prices at the start.
+    pub initial_collateral_usd: Wad,
+    pub initial_debt_usd: Wad,
+    pub final_collateral_usd: Wad,
+    pub final_debt_usd: Wad,
+    pub repaid_usd: Wad,
+    pub seized_usd: Wad,
+    pub penalty_usd: Wad,
+    /// Debt written off by the protocol (v3.3 deficit, auction shortfall).
+    pub written_off_usd: Wad,
+    /// Bad debt of the position: written off + (debt - collateral)+.
+    pub shortfall_usd: Wad,
+    pub liquidations: u32,
+    pub min_health: Option<Wad>,
+    pub final_health: Option<Wad>,
+    /// First time the oracle health fell below 1.
+    pub first_liquidatable: Option<Micros>,
+    /// The last reason a liquidation was blocked.
+    pub last_blocked: Option<Reason>,
+    pub attribution: Attribution,
+}
+
+/// One time bucket of one asset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    /// End of the bucket.
+    pub ts: Micros,
+    pub asset: String,
+    pub market_price: Option<Wad>,
+    pub oracle_price: Option<Wad>,
+    /// Collateral of this asset seized in the bucket, at oracle prices.
+    pub liquidated_usd: Wad,
+    /// Realised bad debt (all assets) up to the end of the bucket.
+    pub cum_bad_debt_usd: Wad,
+}
+
+/// Loss waterfall: who absorbed the losses, in order of subordination.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waterfall {
+    /// Equity of liquidated and non-performing borrowers lost (start
+    /// equity minus end equity, at market prices, not below zero).
+    pub borrower_equity_usd: Wad,
+    /// Liquidation penalties paid by borrowers (bonus, chop).
+    pub liquidation_penalty_usd: Wad,
+    /// Bad debt covered by reserves / insurance (`accounting.insurance_usd`).
+    pub reserves_usd: Wad,
+    /// Bad debt left to lenders.
+    pub socialised_usd: Wad,
+}
+
+/// Headline figures of a run (`summary.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub preset: String,
+    pub window_start: Micros,
+    pub window_end: Micros,
+    pub positions: u64,
+    pub book_generated: bool,
+    pub book_origin: String,
+    pub initial_debt_usd: Wad,
+    pub bad_debt_usd: Wad,
+    pub npl_count: u64,
+    /// NPL count / positions.
+    pub npl_ratio: Wad,
+    pub liquidated_count: u64,
+    pub at_risk_count: u64,
+    pub performing_count: u64,
+    pub unpriced_count: u64,
+    pub liquidation_count: u64,
+    /// Debt repaid by liquidations, USD at oracle prices.
+    pub liquidated_volume_usd: Wad,
+    pub penalty_usd: Wad,
+    pub protocol_fees_usd: Wad,
+    pub auction_incentives_usd: Wad,
+    pub blocked_attempts: BTreeMap<String, u64>,
+    pub waterfall: Waterfall,
+    pub attribution: Attribution,
+    pub events: u64,
+}
+
+/// Provenance of a run (`run.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunMeta {
+    /// First 16 hex of sha256(resolved config, input hashes, version).
+    pub run_id: String,
+    pub version: String,
+    pub seed: u64,
+    pub resolved_config: String,
+    pub input_hashes: BTreeMap<String, String>,
+    /// sha256 of the event log as JSON lines.
+    pub event_log_sha256: String,
+    pub book_origin: BookOrigin,
+}
+
+/// Everything a run produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutput {
+    pub events: Vec<EventRecord>,
+    pub liquidations: Vec<LiquidationRecord>,
+    pub loans: Vec<LoanOutcome>,
+    pub series: Vec<SeriesPoint>,
+    pub summary: Summary,
+    pub run_meta: RunMeta,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enum_names_round_trip() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(*k));
+            let j = serde_json::to_string(k).unwrap();
+            assert_eq!(j, format!("\"{}\"", k.as_str()));
+        }
+        for r in Reason::ALL {
+            assert_eq!(Reason::parse(r.as_str()), Some(*r));
+            let j = serde_json::to_string(r).unwrap();
+            assert_eq!(j, format!("\"{}\"", r.as_str()));
+        }
+        for s in LoanStatus::ALL {
+            assert_eq!(LoanStatus::parse(s.as_str()), Some(*s));
+        }
+        assert_eq!(EventKind::ALL.len(), 11);
+        assert_eq!(Reason::ALL.len(), 17);
+        assert_eq!(LoanStatus::ALL.len(), 5);
+        assert_eq!(Reason::parse("nope"), None);
+    }
+}

@@ -1,0 +1,222 @@
+//! A run folder: `reports/<scenario>/<run_id>/` with the event log,
+//! liquidations, loans and series as parquet, `run.json` (provenance) and
+//! `summary.json` (headline figures).
+//!
+//! [`write_run`] is atomic at the folder level: every file is written and
+//! synced into a temp sibling folder, which is then renamed into place. An
+//! existing folder of the same run is renamed away first and deleted after
+//! the new one is in place, so readers see the old run or the new one, never
+//! a mix. The bytes depend only on the [`RunOutput`] and the command line,
+//! so the same run writes the same folder.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use shortfall_core::run::{
+    EventRecord, LiquidationRecord, LoanOutcome, RunMeta, RunOutput, SeriesPoint, Summary,
+};
+use shortfall_core::BookOrigin;
+
+use crate::parquet_io::{self, write_synced};
+use crate::tables::CanonicalRow;
+use crate::StoreError;
+
+pub const EVENTS_FILE: &str = "events.parquet";
+pub const LIQUIDATIONS_FILE: &str = "liquidations.parquet";
+pub const LOANS_FILE: &str = "loans.parquet";
+pub const SERIES_FILE: &str = "series.parquet";
+pub const RUN_FILE: &str = "run.json";
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// `run.json`: the run's provenance ([`RunMeta`]) plus the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunJson {
+    /// First 16 hex of sha256(resolved config, input hashes, version).
+    pub run_id: String,
+    /// Tool version.
+    pub version: String,
+    pub seed: u64,
+    /// The scenario after `--set` overrides, as TOML.
+    pub resolved_config: String,
+    /// sha256 of each input table (or file) by name.
+    pub input_hashes: BTreeMap<String, String>,
+    /// sha256 of the event log as JSON lines.
+    pub event_log_sha256: String,
+    pub book_origin: BookOrigin,
+    /// Arguments after the program name.
+    pub command_line: Vec<String>,
+}
+
+impl RunJson {
+    pub fn new(meta: &RunMeta, command_line: &[String]) -> RunJson {
+        RunJson {
+            run_id: meta.run_id.clone(),
+            version: meta.version.clone(),
+            seed: meta.seed,
+            resolved_config: meta.resolved_config.clone(),
+            input_hashes: meta.input_hashes.clone(),
+            event_log_sha256: meta.event_log_sha256.clone(),
+            book_origin: meta.book_origin.clone(),
+            command_line: command_line.to_vec(),
+        }
+    }
+
+    /// The engine's metadata part.
+    pub fn meta(&self) -> RunMeta {
+        RunMeta {
+            run_id: self.run_id.clone(),
+            version: self.version.clone(),
+            seed: self.seed,
+            resolved_config: self.resolved_config.clone(),
+            input_hashes: self.input_hashes.clone(),
+            event_log_sha256: self.event_log_sha256.clone(),
+            book_origin: self.book_origin.clone(),
+        }
+    }
+}
+
+/// A run folder read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunData {
+    pub events: Vec<EventRecord>,
+    pub liquidations: Vec<LiquidationRecord>,
+    pub loans: Vec<LoanOutcome>,
+    pub series: Vec<SeriesPoint>,
+    pub summary: Summary,
+    pub run: RunJson,
+}
+
+impl RunData {
+    /// The run as the engine produced it (without the command line).
+    pub fn into_output(self) -> RunOutput {
+        let run_meta = self.run.meta();
+        RunOutput {
+            events: self.events,
+            liquidations: self.liquidations,
+            loans: self.loans,
+            series: self.series,
+            summary: self.summary,
+            run_meta,
+        }
+    }
+}
+
+/// Pretty JSON with a trailing newline (deterministic: struct order, sorted maps).
+pub fn to_json_bytes<T: Serialize>(v: &T, path: &Path) -> Result<Vec<u8>, StoreError> {
+    let mut b = serde_json::to_vec_pretty(v).map_err(|e| StoreError::BadFile {
+        path: path.to_path_buf(),
+        message: format!("json: {e}"),
+    })?;
+    b.push(b'\n');
+    Ok(b)
+}
+
+fn table_bytes<R: CanonicalRow>(rows: &[R], path: &Path) -> Result<Vec<u8>, StoreError> {
+    let batch = R::encode(rows)?;
+    parquet_io::encode(&batch, R::TABLE, path)
+}
+
+/// Every file of a run folder, by name (what [`write_run`] writes).
+pub fn run_files(
+    out: &RunOutput,
+    command_line: &[String],
+) -> Result<Vec<(&'static str, Vec<u8>)>, StoreError> {
+    let p = Path::new;
+    Ok(vec![
+        (EVENTS_FILE, table_bytes(&out.events, p(EVENTS_FILE))?),
+        (
+            LIQUIDATIONS_FILE,
+            table_bytes(&out.liquidations, p(LIQUIDATIONS_FILE))?,
+        ),
+        (LOANS_FILE, table_bytes(&out.loans, p(LOANS_FILE))?),
+        (SERIES_FILE, table_bytes(&out.series, p(SERIES_FILE))?),
+        (
+            RUN_FILE,
+            to_json_bytes(&RunJson::new(&out.run_meta, command_line), p(RUN_FILE))?,
+        ),
+        (SUMMARY_FILE, to_json_bytes(&out.summary, p(SUMMARY_FILE))?),
+    ])
+}
+
+fn sibling(dir: &Path, tag: &str) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dir.with_file_name(format!(".{name}.{}.{tag}", std::process::id()))
+}
+
+/// Writes a run folder at `dir` (e.g. `reports/<scenario>/<run_id>`),
+/// atomically replacing an existing folder of the same name.
+pub fn write_run(dir: &Path, out: &RunOutput, command_line: &[String]) -> Result<(), StoreError> {
+    let files = run_files(out, command_line)?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| StoreError::io(&parent, e))?;
+    let tmp = sibling(dir, "tmp");
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+    }
+    fs::create_dir(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+    let staged = (|| {
+        for (name, bytes) in &files {
+            write_synced(&tmp.join(name), bytes)?;
+        }
+        Ok::<(), StoreError>(())
+    })();
+    if let Err(e) = staged {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if dir.exists() {
+        let old = sibling(dir, "old");
+        if old.exists() {
+            fs::remove_dir_all(&old).map_err(|e| StoreError::io(&old, e))?;
+        }
+        fs::rename(dir, &old).map_err(|e| {
+            let _ = fs::remove_dir_all(&tmp);
+            StoreError::io(dir, e)
+        })?;
+        if let Err(e) = fs::rename(&tmp, dir) {
+            // Put the old run back.
+            let _ = fs::rename(&old, dir);
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(StoreError::io(dir, e));
+        }
+        fs::remove_dir_all(&old).map_err(|e| StoreError::io(&old, e))?;
+    } else {
+        fs::rename(&tmp, dir).map_err(|e| {
+            let _ = fs::remove_dir_all(&tmp);
+            StoreError::io(dir, e)
+        })?;
+    }
+    // Make the renames durable where the platform allows it.
+    if let Ok(f) = fs::File::open(&parent) {
+        let _ = f.sync_all();
+    }
+    Ok(())
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError> {
+    let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| StoreError::BadFile {
+        path: path.to_path_buf(),
+        message: format!("json: {e}"),
+    })
+}
+
+/// Reads a run folder written by [`write_run`].
+pub fn read_run(dir: &Path) -> Result<RunData, StoreError> {
+    Ok(RunData {
+        events: parquet_io::read_rows(&dir.join(EVENTS_FILE))?,
+        liquidations: parquet_io::read_rows(&dir.join(LIQUIDATIONS_FILE))?,
+        loans: parquet_io::read_rows(&dir.join(LOANS_FILE))?,
+        series: parquet_io::read_rows(&dir.join(SERIES_FILE))?,
+        summary: read_json(&dir.join(SUMMARY_FILE))?,
+        run: read_json(&dir.join(RUN_FILE))?,
+    })
+}
