@@ -7,7 +7,10 @@ use std::sync::OnceLock;
 const BIN: &str = env!("CARGO_BIN_EXE_shortfall");
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../..")
 }
 
 fn scenario() -> PathBuf {
@@ -126,11 +129,14 @@ fn replay_example_writes_run_folder_deterministically() {
     );
     // readable back, consistent with the summary
     let run = shortfall_store::read_run(&dir).unwrap();
-    assert_eq!(run.run.run_id, dir.file_name().unwrap().to_string_lossy());
+    assert_eq!(
+        run.run.meta.run_id,
+        dir.file_name().unwrap().to_string_lossy()
+    );
     assert_eq!(run.summary.events, run.events.len() as u64);
     assert_eq!(run.loans.len(), 400);
     assert!(run.summary.book_generated);
-    assert!(run.run.input_hashes.contains_key("prices"));
+    assert!(run.run.meta.input_hashes.contains_key("prices"));
     assert!(run.run.command_line.iter().any(|a| a == "replay"));
     assert!(
         run.summary.liquidation_count > 0,

@@ -9,7 +9,6 @@
 //! a mix. The bytes depend only on the [`RunOutput`] and the command line,
 //! so the same run writes the same folder.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -17,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use shortfall_core::run::{
     EventRecord, LiquidationRecord, LoanOutcome, RunMeta, RunOutput, SeriesPoint, Summary,
 };
-use shortfall_core::BookOrigin;
 
 use crate::parquet_io::{self, write_synced};
 use crate::tables::CanonicalRow;
@@ -30,21 +28,12 @@ pub const SERIES_FILE: &str = "series.parquet";
 pub const RUN_FILE: &str = "run.json";
 pub const SUMMARY_FILE: &str = "summary.json";
 
-/// `run.json`: the run's provenance ([`RunMeta`]) plus the command line.
+/// `run.json`: the run's provenance ([`RunMeta`], flattened so its fields sit
+/// at the top level) plus the command line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunJson {
-    /// First 16 hex of sha256(resolved config, input hashes, version).
-    pub run_id: String,
-    /// Tool version.
-    pub version: String,
-    pub seed: u64,
-    /// The scenario after `--set` overrides, as TOML.
-    pub resolved_config: String,
-    /// sha256 of each input table (or file) by name.
-    pub input_hashes: BTreeMap<String, String>,
-    /// sha256 of the event log as JSON lines.
-    pub event_log_sha256: String,
-    pub book_origin: BookOrigin,
+    #[serde(flatten)]
+    pub meta: RunMeta,
     /// Arguments after the program name.
     pub command_line: Vec<String>,
 }
@@ -52,27 +41,8 @@ pub struct RunJson {
 impl RunJson {
     pub fn new(meta: &RunMeta, command_line: &[String]) -> RunJson {
         RunJson {
-            run_id: meta.run_id.clone(),
-            version: meta.version.clone(),
-            seed: meta.seed,
-            resolved_config: meta.resolved_config.clone(),
-            input_hashes: meta.input_hashes.clone(),
-            event_log_sha256: meta.event_log_sha256.clone(),
-            book_origin: meta.book_origin.clone(),
+            meta: meta.clone(),
             command_line: command_line.to_vec(),
-        }
-    }
-
-    /// The engine's metadata part.
-    pub fn meta(&self) -> RunMeta {
-        RunMeta {
-            run_id: self.run_id.clone(),
-            version: self.version.clone(),
-            seed: self.seed,
-            resolved_config: self.resolved_config.clone(),
-            input_hashes: self.input_hashes.clone(),
-            event_log_sha256: self.event_log_sha256.clone(),
-            book_origin: self.book_origin.clone(),
         }
     }
 }
@@ -91,7 +61,7 @@ pub struct RunData {
 impl RunData {
     /// The run as the engine produced it (without the command line).
     pub fn into_output(self) -> RunOutput {
-        let run_meta = self.run.meta();
+        let run_meta = self.run.meta.clone();
         RunOutput {
             events: self.events,
             liquidations: self.liquidations,
