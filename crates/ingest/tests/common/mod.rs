@@ -6,17 +6,21 @@ use shortfall_core::Wad;
 use shortfall_ingest::{ingest_bytes, Format, IngestError, IngestOptions, IngestOutput, OnBadRow};
 
 pub fn fixture(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
+    let p = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("tests/fixtures")
+    .join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// A real dataset file, or None (with a message) when the shared datasets are absent.
 pub fn dataset(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/datasets")
-        .join(rel);
+    let p = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../../shared/datasets")
+    .join(rel);
     if p.exists() {
         Some(p)
     } else {
