@@ -64,6 +64,13 @@ pub enum Command {
     /// series as parquet, run.json, summary.json). Exit code 3 when the run
     /// finished but an accounting invariant failed.
     Replay(ReplayArgs),
+    /// Render the forensic report of a run folder: report.html (self-contained,
+    /// prints on A4) and report.json (every figure of the HTML).
+    Report(ReportArgs),
+    /// Compare two runs of one crisis (e.g. two policies): headline deltas,
+    /// settings that differ, positions non-performing under one run only,
+    /// per-position shortfall changes. Writes compare.html and compare.json.
+    Compare(CompareArgs),
     /// Measure throughput (ingest against DuckDB's own CSV-to-parquet path).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -120,6 +127,55 @@ pub struct ReplayArgs {
     /// Run folder to write instead of `<reports-dir>/<scenario name>/<run_id>`.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Do not write report.html / report.json into the run folder.
+    #[arg(long)]
+    pub no_report: bool,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// Options shared by the commands that render HTML.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Folder of templates overriding the built-in ones by file name
+    /// (base.html, report.html, compare.html, report.css).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Text shown as the generation time (none by default, so the same run
+    /// gives byte-identical files).
+    #[arg(long, value_name = "TEXT")]
+    pub timestamp: Option<String>,
+    /// Rows of the position tables.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Run folder (written by `shortfall replay`).
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// HTML file to write (default RUN_DIR/report.html); the JSON twin goes
+    /// next to it with the extension .json.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Baseline run folder (A).
+    #[arg(value_name = "RUN_A")]
+    pub a: PathBuf,
+    /// Run folder to compare with it (B).
+    #[arg(value_name = "RUN_B")]
+    pub b: PathBuf,
+    /// HTML file to write; the JSON twin goes next to it.
+    #[arg(long, value_name = "FILE", default_value = "compare.html")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub render: RenderArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -176,6 +232,17 @@ pub enum BenchCommand {
         /// Number of rows to generate.
         #[arg(long, default_value_t = 1_000_000)]
         rows: usize,
+        /// Repetitions (the best time is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+    /// Write a synthetic run folder of N positions (2% non-performing, 10%
+    /// liquidated, 7 days of hourly series for 20 assets), then time
+    /// `shortfall report` on it: read, build, render, write; and the sizes.
+    Report {
+        /// Number of positions.
+        #[arg(long, default_value_t = 1_000_000)]
+        positions: usize,
         /// Repetitions (the best time is reported).
         #[arg(long, default_value_t = 3)]
         repeat: usize,

@@ -122,6 +122,8 @@ fn replay_example_writes_run_folder_deterministically() {
             "events.parquet",
             "liquidations.parquet",
             "loans.parquet",
+            "report.html",
+            "report.json",
             "run.json",
             "series.parquet",
             "summary.json"
@@ -137,6 +139,18 @@ fn replay_example_writes_run_folder_deterministically() {
     assert_eq!(run.loans.len(), 400);
     assert!(run.summary.book_generated);
     assert!(run.run.meta.input_hashes.contains_key("prices"));
+    // Provenance names the manifest and every raw file behind the prices.
+    assert!(run
+        .run
+        .meta
+        .input_hashes
+        .contains_key("prices/manifest.json"));
+    assert!(run
+        .run
+        .meta
+        .input_hashes
+        .keys()
+        .any(|k| k.starts_with("prices/source/") && k.ends_with(".coinapi.json")));
     assert!(run.run.command_line.iter().any(|a| a == "replay"));
     assert!(
         run.summary.liquidation_count > 0,

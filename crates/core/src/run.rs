@@ -375,6 +375,92 @@ pub struct RunMeta {
     pub book_origin: BookOrigin,
 }
 
+/// A figure of a run that can be set against a published one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Bad debt (shortfall) in USD.
+    BadDebtUsd,
+    /// Debt repaid by liquidations, USD.
+    LiquidatedVolumeUsd,
+    /// Collateral seized by liquidations, USD at oracle prices.
+    LiquidatedCollateralUsd,
+    /// Number of non-performing loans.
+    NplCount,
+    /// Number of liquidations (or settled auctions).
+    LiquidationCount,
+    /// Liquidation penalties (bonus, chop) paid by borrowers, USD.
+    PenaltyUsd,
+    /// Share of settled auctions won with a zero bid.
+    ZeroBidAuctionShare,
+    /// Collateral (USD at oracle prices) sold in auctions won with a zero bid.
+    ZeroBidCollateralUsd,
+}
+
+impl Metric {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::BadDebtUsd => "bad_debt_usd",
+            Metric::LiquidatedVolumeUsd => "liquidated_volume_usd",
+            Metric::LiquidatedCollateralUsd => "liquidated_collateral_usd",
+            Metric::NplCount => "npl_count",
+            Metric::LiquidationCount => "liquidation_count",
+            Metric::PenaltyUsd => "penalty_usd",
+            Metric::ZeroBidAuctionShare => "zero_bid_auction_share",
+            Metric::ZeroBidCollateralUsd => "zero_bid_collateral_usd",
+        }
+    }
+
+    /// Every variant, in declaration order.
+    pub const ALL: &'static [Metric] = &[
+        Metric::BadDebtUsd,
+        Metric::LiquidatedVolumeUsd,
+        Metric::LiquidatedCollateralUsd,
+        Metric::NplCount,
+        Metric::LiquidationCount,
+        Metric::PenaltyUsd,
+        Metric::ZeroBidAuctionShare,
+        Metric::ZeroBidCollateralUsd,
+    ];
+
+    /// Inverse of [`Metric::as_str`].
+    pub fn parse(s: &str) -> Option<Metric> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+
+    /// How the figure reads: `usd`, `count` or `ratio`.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::NplCount | Metric::LiquidationCount => "count",
+            Metric::ZeroBidAuctionShare => "ratio",
+            _ => "usd",
+        }
+    }
+}
+
+/// A published figure of a crisis, with its source, that a run of the same
+/// crisis is set against (scenario `[[references]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    pub metric: Metric,
+    /// What the figure is (`Maker system deficit`).
+    pub label: String,
+    /// The central published value (USD, count, or ratio 0..1).
+    pub value: Wad,
+    /// Range where sources disagree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<Wad>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<Wad>,
+    /// Where the figure comes from (publication, URL).
+    pub source: String,
+    /// What the model includes and leaves out compared with the figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 /// Everything a run produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOutput {
@@ -409,5 +495,10 @@ mod tests {
         assert_eq!(Reason::ALL.len(), 17);
         assert_eq!(LoanStatus::ALL.len(), 5);
         assert_eq!(Reason::parse("nope"), None);
+        for m in Metric::ALL {
+            assert_eq!(Metric::parse(m.as_str()), Some(*m));
+            let j = serde_json::to_string(m).unwrap();
+            assert_eq!(j, format!("\"{}\"", m.as_str()));
+        }
     }
 }

@@ -19,6 +19,13 @@ use crate::error::{cfg, ReplayError};
 pub struct Scenario {
     /// Short name, used as the report folder (`reports/<name>/<run_id>`).
     pub name: String,
+    /// Title of reports (defaults to the name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the scenario is and where its data and book come from; shown at
+    /// the top of reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Seed of every random draw (book generator).
     #[serde(default)]
     pub seed: u64,
@@ -38,6 +45,9 @@ pub struct Scenario {
     pub accounting: Accounting,
     #[serde(default)]
     pub output: OutputConfig,
+    /// Published figures of the crisis that reports set the run against.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<shortfall_core::run::Reference>,
 }
 
 /// Time window `[start, end]` (RFC 3339 or `YYYY-MM-DD HH:MM`, UTC).

@@ -17,5 +17,5 @@ pub mod catalog;
 pub use dataset::{AddReport, Dataset};
 pub use error::StoreError;
 pub use manifest::{Manifest, TableEntry};
-pub use run_dir::{read_run, write_run, RunData, RunJson};
+pub use run_dir::{read_run, read_run_without_events, write_run, RunData, RunJson};
 pub use tables::{TableDef, TABLES};

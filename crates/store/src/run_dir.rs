@@ -181,8 +181,22 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError>
 
 /// Reads a run folder written by [`write_run`].
 pub fn read_run(dir: &Path) -> Result<RunData, StoreError> {
+    let mut run = read_run_without_events(dir)?;
+    run.events = parquet_io::read_rows(&dir.join(EVENTS_FILE))?;
+    Ok(run)
+}
+
+/// Reads a run folder but its event log (`events` left empty): what a report
+/// needs, without the largest table.
+pub fn read_run_without_events(dir: &Path) -> Result<RunData, StoreError> {
+    if !dir.join(RUN_FILE).is_file() {
+        return Err(StoreError::BadFile {
+            path: dir.to_path_buf(),
+            message: format!("not a run folder (no {RUN_FILE})"),
+        });
+    }
     Ok(RunData {
-        events: parquet_io::read_rows(&dir.join(EVENTS_FILE))?,
+        events: Vec::new(),
         liquidations: parquet_io::read_rows(&dir.join(LIQUIDATIONS_FILE))?,
         loans: parquet_io::read_rows(&dir.join(LOANS_FILE))?,
         series: parquet_io::read_rows(&dir.join(SERIES_FILE))?,

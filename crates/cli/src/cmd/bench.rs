@@ -1,5 +1,6 @@
 //! `shortfall bench ingest`: our kline ingest against DuckDB's generic
-//! CSV-to-parquet path on the same generated file.
+//! CSV-to-parquet path on the same generated file. `shortfall bench report`:
+//! the report of a synthetic run of a million positions.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -16,6 +17,7 @@ use crate::cli::{BenchCommand, Global};
 pub fn run(_g: &Global, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Ingest { rows, repeat } => ingest(rows, repeat.max(1)),
+        BenchCommand::Report { positions, repeat } => report(positions, repeat.max(1)),
     }
 }
 
@@ -137,4 +139,240 @@ fn duckdb_copy(cat: &Catalog, csv: &Path, out: &Path) -> anyhow::Result<()> {
     );
     cat.execute(&sql)?;
     Ok(())
+}
+
+/// xorshift64: deterministic draws for synthetic data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A synthetic run of `n` positions: 2% non-performing, 10% liquidated
+/// (1 to 3 liquidations each by 500 liquidators), 7 days of hourly series
+/// for 20 assets. Only for timing the report; the figures mean nothing.
+pub fn synthetic_run(n: usize) -> shortfall_core::run::RunOutput {
+    use shortfall_core::run::*;
+    use shortfall_core::{BookOrigin, Micros, Wad};
+    let usd = |dollars: u64| Wad::from_int(dollars as i64);
+    let t0 = Micros::parse("2022-05-07").unwrap();
+    let hour = 3600 * Micros::PER_SEC;
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let assets: Vec<String> = (0..20).map(|i| format!("ASSET{i:02}")).collect();
+    let mut loans = Vec::with_capacity(n);
+    let mut liqs = Vec::new();
+    let (mut bad, mut debt_total, mut repaid_total) = (Wad::ZERO, Wad::ZERO, Wad::ZERO);
+    let mut npl = 0u64;
+    let mut liquidated = 0u64;
+    for i in 0..n {
+        let debt = usd(1_000 + rng.below(200_000));
+        debt_total += debt;
+        let roll = rng.below(100);
+        let (status, shortfall, nliq) = match roll {
+            0..=1 => (
+                LoanStatus::NonPerforming,
+                usd(1 + rng.below(50_000)),
+                1 + rng.below(3),
+            ),
+            2..=11 => (LoanStatus::Liquidated, Wad::ZERO, 1 + rng.below(3)),
+            _ => (LoanStatus::Performing, Wad::ZERO, 0),
+        };
+        let account = format!("0x{:040x}", i as u128 * 0x9E37_79B9_7F4A_7C15);
+        for k in 0..nliq {
+            let ts = Micros(t0.0 + (rng.below(7 * 24 * 60) as i64) * 60 * Micros::PER_SEC);
+            let repaid = usd(100 + rng.below(20_000));
+            repaid_total += repaid;
+            liqs.push(LiquidationRecord {
+                seq: (i as u64) * 4 + k,
+                ts,
+                account: account.clone(),
+                market: "synthetic".into(),
+                mechanism: "fixed_spread".into(),
+                liquidator: format!("liquidator-{}", rng.below(500)),
+                collateral_asset: assets[rng.below(20) as usize].clone(),
+                debt_asset: "USDC".into(),
+                debt_repaid: repaid,
+                collateral_seized: repaid,
+                protocol_fee: Wad::ZERO,
+                repaid_usd: repaid,
+                seized_usd: repaid + usd(5),
+                penalty_usd: usd(5),
+                sale_proceeds_usd: repaid,
+                slippage_usd: Wad::ZERO,
+                gas_usd: usd(3),
+                health_before: Some(Wad::parse_decimal("0.97", false).unwrap()),
+                health_after: Some(Wad::parse_decimal("1.02", false).unwrap()),
+            });
+        }
+        if status == LoanStatus::NonPerforming {
+            npl += 1;
+            bad += shortfall;
+        }
+        if status == LoanStatus::Liquidated {
+            liquidated += 1;
+        }
+        loans.push(LoanOutcome {
+            account,
+            market: "synthetic".into(),
+            status,
+            initial_collateral_usd: debt + debt,
+            initial_debt_usd: debt,
+            final_collateral_usd: debt,
+            final_debt_usd: debt,
+            repaid_usd: Wad::ZERO,
+            seized_usd: Wad::ZERO,
+            penalty_usd: Wad::ZERO,
+            written_off_usd: Wad::ZERO,
+            shortfall_usd: shortfall,
+            liquidations: nliq as u32,
+            min_health: Some(Wad::ONE),
+            final_health: Some(Wad::ONE),
+            first_liquidatable: (nliq > 0).then_some(Micros(t0.0 + hour)),
+            last_blocked: None,
+            attribution: Attribution {
+                price_gap_usd: shortfall,
+                ..Attribution::default()
+            },
+        });
+    }
+    liqs.sort_by_key(|l| (l.ts, l.seq));
+    let mut series = Vec::new();
+    let mut cum = Wad::ZERO;
+    for h in 1..=168i64 {
+        cum += Wad(bad.0 / 168);
+        for a in &assets {
+            series.push(SeriesPoint {
+                ts: Micros(t0.0 + h * hour),
+                asset: a.clone(),
+                market_price: Some(usd(100 + rng.below(10))),
+                oracle_price: Some(usd(100 + rng.below(10))),
+                liquidated_usd: usd(rng.below(1_000_000)),
+                cum_bad_debt_usd: cum,
+            });
+        }
+    }
+    let summary = Summary {
+        scenario: "bench-synthetic".into(),
+        preset: "aave_v3".into(),
+        window_start: t0,
+        window_end: Micros(t0.0 + 168 * hour),
+        positions: n as u64,
+        book_generated: true,
+        book_origin: "generated".into(),
+        initial_debt_usd: debt_total,
+        bad_debt_usd: bad,
+        npl_count: npl,
+        npl_ratio: Wad(npl as i128 * 1_000_000_000_000_000_000 / (n.max(1) as i128)),
+        liquidated_count: liquidated,
+        at_risk_count: 0,
+        performing_count: n as u64 - npl - liquidated,
+        unpriced_count: 0,
+        liquidation_count: liqs.len() as u64,
+        liquidated_volume_usd: repaid_total,
+        penalty_usd: usd(5 * liqs.len() as u64),
+        protocol_fees_usd: Wad::ZERO,
+        auction_incentives_usd: Wad::ZERO,
+        blocked_attempts: [("below_dust".to_string(), 12_345u64)]
+            .into_iter()
+            .collect(),
+        waterfall: Waterfall {
+            borrower_equity_usd: bad,
+            liquidation_penalty_usd: usd(5 * liqs.len() as u64),
+            reserves_usd: Wad::ZERO,
+            socialised_usd: bad,
+        },
+        attribution: Attribution {
+            price_gap_usd: bad,
+            ..Attribution::default()
+        },
+        events: 0,
+    };
+    RunOutput {
+        events: Vec::new(),
+        liquidations: liqs,
+        loans,
+        series,
+        summary,
+        run_meta: RunMeta {
+            run_id: "bench".into(),
+            version: super::tool_version(),
+            seed: 1,
+            resolved_config: "name = \"bench-synthetic\"\n[window]\nstart = \"2022-05-07\"\nend = \"2022-05-14\"\n[policy]\npreset = \"aave_v3\"\n[output]\nseries_bucket_secs = 3600\n".into(),
+            input_hashes: Default::default(),
+            event_log_sha256: String::new(),
+            book_origin: BookOrigin {
+                kind: "generated".into(),
+                detail: "synthetic benchmark book".into(),
+            },
+        },
+    }
+}
+
+fn report(positions: usize, repeat: usize) -> anyhow::Result<ExitCode> {
+    let tmp = tempfile::tempdir().context("temp dir")?;
+    let dir = tmp.path().join("run");
+    let t = Instant::now();
+    let out = synthetic_run(positions);
+    shortfall_store::write_run(&dir, &out, &["bench".to_string()])?;
+    println!(
+        "run: {positions} positions, {} liquidations, {} series points; written in {:.2} s",
+        out.liquidations.len(),
+        out.series.len(),
+        t.elapsed().as_secs_f64()
+    );
+    drop(out);
+    let templates = shortfall_report::Templates::builtin()?;
+    let opts = shortfall_report::ReportOptions::default();
+    let (mut read, mut build, mut render, mut total) =
+        (Duration::MAX, Duration::MAX, Duration::MAX, Duration::MAX);
+    let mut html_len = 0;
+    let mut json_len = 0;
+    for _ in 0..repeat {
+        let t0 = Instant::now();
+        let run = shortfall_store::read_run_without_events(&dir)?;
+        let t1 = Instant::now();
+        let r = shortfall_report::build_report(&run, &opts)?;
+        let t2 = Instant::now();
+        let html = templates.render_report(&r)?;
+        let t3 = Instant::now();
+        drop(run);
+        let (_, w) = shortfall_report::write_report(&dir, None, &templates, &opts)?;
+        let t4 = Instant::now();
+        read = read.min(t1 - t0);
+        build = build.min(t2 - t1);
+        render = render.min(t3 - t2);
+        total = total.min(t4 - t3);
+        html_len = html.len();
+        json_len = std::fs::metadata(&w.json)?.len() as usize;
+    }
+    println!(
+        "read run folder (no event log): {:.3} s",
+        read.as_secs_f64()
+    );
+    println!(
+        "build report model:             {:.3} s",
+        build.as_secs_f64()
+    );
+    println!(
+        "render HTML + SVG:              {:.3} s",
+        render.as_secs_f64()
+    );
+    println!(
+        "shortfall report end to end:    {:.3} s (read, build, render, write)",
+        total.as_secs_f64()
+    );
+    println!(
+        "report.html {:.2} MB, report.json {:.2} MB",
+        html_len as f64 / 1e6,
+        json_len as f64 / 1e6
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ mod datasets;
 mod ingest;
 mod query;
 pub mod replay;
+mod report;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Datasets(c) => datasets::run(g, c),
         Command::Query(args) => query::run(g, args),
         Command::Replay(args) => replay::run(g, args),
+        Command::Report(args) => report::run(g, args),
+        Command::Compare(args) => report::compare(g, args),
         Command::Bench(c) => bench::run(g, c),
     }
 }

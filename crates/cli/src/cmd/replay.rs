@@ -60,6 +60,26 @@ fn resolve(reference: &str, scenario_dir: &Path, data_dir: &Path) -> anyhow::Res
     )
 }
 
+/// Records what a run read of a dataset table, for its provenance: the
+/// table file's sha256 (`TABLE`), the manifest's (`TABLE/manifest.json`) and
+/// each raw source file the table was ingested from (`TABLE/source/FILE`).
+fn record_inputs(
+    d: &Dataset,
+    table: &str,
+    hashes: &mut BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    if let Some(t) = d.manifest().tables.get(table) {
+        hashes.insert(table.to_string(), t.sha256.clone());
+    }
+    let m = d.dir().join("manifest.json");
+    let bytes = std::fs::read(&m).with_context(|| format!("reading {}", m.display()))?;
+    hashes.insert(format!("{table}/manifest.json"), sha256_hex(&bytes));
+    for s in d.manifest().sources.iter().filter(|s| s.table == table) {
+        hashes.insert(format!("{table}/source/{}", s.file), s.sha256.clone());
+    }
+    Ok(())
+}
+
 pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("reading scenario {}", args.scenario.display()))?;
@@ -88,9 +108,7 @@ pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     if let Some(r) = &ds.prices {
         let dir = resolve(r, &scenario_dir, &g.data_dir).context("datasets.prices")?;
         let d = Dataset::open(&dir)?;
-        if let Some(t) = d.manifest().tables.get("prices") {
-            input_hashes.insert("prices".to_string(), t.sha256.clone());
-        }
+        record_inputs(&d, "prices", &mut input_hashes)?;
         prices = d.read::<PriceBar>()?;
         // Keep bars that end inside the window (the engine times a bar by its end).
         prices.retain(|b| {
@@ -103,9 +121,7 @@ pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     if let Some(r) = &ds.oracle_rounds {
         let dir = resolve(r, &scenario_dir, &g.data_dir).context("datasets.oracle_rounds")?;
         let d = Dataset::open(&dir)?;
-        if let Some(t) = d.manifest().tables.get("oracle_rounds") {
-            input_hashes.insert("oracle_rounds".to_string(), t.sha256.clone());
-        }
+        record_inputs(&d, "oracle_rounds", &mut input_hashes)?;
         oracle_rounds = d.read::<OracleRound>()?;
         // Rounds before the window are kept: they set the oracle's start answer.
         oracle_rounds.retain(|o| o.ts <= end);
@@ -158,6 +174,12 @@ pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let command_line: Vec<String> = std::env::args().skip(1).collect();
     shortfall_store::write_run(&dir, &out, &command_line)?;
+    let report = if args.no_report {
+        None
+    } else {
+        spinner.set_message("writing report");
+        Some(super::report::write(&dir, None, &args.render)?)
+    };
     spinner.finish_and_clear();
     let s = &out.summary;
     println!("{}", dir.display());
@@ -174,6 +196,9 @@ pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
         usd(s.liquidated_volume_usd),
         s.liquidation_count
     );
+    if let Some(r) = report {
+        println!("report            {}", r.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

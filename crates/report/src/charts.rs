@@ -1,0 +1,274 @@
+//! SVG charts of a report, drawn with plotters from the report model (so a
+//! chart shows only data that is in `report.json`). Floats appear here only
+//! as drawing coordinates. Text is escaped by plotters' SVG backend; labels
+//! from chain data are additionally cut to printable characters.
+
+use plotters::prelude::*;
+use shortfall_core::{Micros, Wad};
+
+use crate::format as f;
+use crate::model::{Timeline, WaterfallRow};
+use crate::ReportError;
+
+const WIDTH: u32 = 960;
+const MARKET: RGBColor = RGBColor(31, 94, 168);
+const ORACLE: RGBColor = RGBColor(214, 120, 0);
+const LIQ: RGBColor = RGBColor(90, 90, 90);
+const LOSS: RGBColor = RGBColor(178, 34, 34);
+const GRID: RGBColor = RGBColor(225, 225, 225);
+
+fn chart_err<E: std::fmt::Debug>(e: E) -> ReportError {
+    ReportError::Chart(format!("{e:?}"))
+}
+
+fn wad(s: &str) -> f64 {
+    s.parse::<Wad>().map(Wad::to_f64).unwrap_or(0.0)
+}
+
+fn secs(iso: &str) -> f64 {
+    Micros::parse(iso).map(|m| m.secs() as f64).unwrap_or(0.0)
+}
+
+/// Keeps printable characters of a label from data, at most `n`.
+pub fn label(s: &str, n: usize) -> String {
+    s.chars().filter(|c| !c.is_control()).take(n).collect()
+}
+
+/// `MM-DD HH:MM` of `hours` after `origin` (epoch seconds).
+fn time_label(origin: f64, hours: f64) -> String {
+    let m = f::minute(Micros::from_secs((origin + hours * 3600.0).round() as i64));
+    m.get(5..).unwrap_or(&m).to_string()
+}
+
+fn padded(lo: f64, hi: f64) -> (f64, f64) {
+    if !(lo.is_finite() && hi.is_finite()) {
+        return (0.0, 1.0);
+    }
+    if hi <= lo {
+        let d = if lo.abs() > 0.0 { lo.abs() * 0.05 } else { 1.0 };
+        return (lo - d, hi + d);
+    }
+    let d = (hi - lo) * 0.06;
+    (lo - d, hi + d)
+}
+
+fn usd_axis(y: &f64) -> String {
+    f::usd_short(Wad((*y * 1e18) as i128))
+}
+
+fn price_axis(y: &f64) -> String {
+    if y.abs() >= 1.0 {
+        f::decimal(Wad((*y * 1e18) as i128), 2)
+    } else {
+        format!("{y:.4}")
+    }
+}
+
+/// The timeline: price (market and oracle) of the main asset, liquidations
+/// per bucket, cumulative realised bad debt; three panels on one time axis.
+pub fn timeline_svg(t: &Timeline) -> Result<String, ReportError> {
+    let mut svg = String::new();
+    if t.points.is_empty() {
+        return Ok(svg);
+    }
+    // x in hours from the hour before the first point, so that plotters'
+    // round tick values fall on round hours.
+    let origin = (secs(&t.points[0].ts) / 3600.0).floor() * 3600.0;
+    let xs: Vec<f64> = t
+        .points
+        .iter()
+        .map(|p| (secs(&p.ts) - origin) / 3600.0)
+        .collect();
+    let x0 = 0.0;
+    let x1 = xs[xs.len() - 1].max(x0 + 1.0);
+    let bucket = if xs.len() > 1 {
+        (x1 - xs[0]) / (xs.len() - 1) as f64
+    } else {
+        1.0
+    };
+    let mkt: Vec<(f64, f64)> = xs
+        .iter()
+        .zip(&t.points)
+        .filter_map(|(x, p)| p.market_price.as_deref().map(|v| (*x, wad(v))))
+        .collect();
+    let orc: Vec<(f64, f64)> = xs
+        .iter()
+        .zip(&t.points)
+        .filter_map(|(x, p)| p.oracle_price.as_deref().map(|v| (*x, wad(v))))
+        .collect();
+    let liq: Vec<(f64, f64)> = xs
+        .iter()
+        .zip(&t.points)
+        .map(|(x, p)| (*x, wad(&p.liquidated_usd)))
+        .collect();
+    let bad: Vec<(f64, f64)> = xs
+        .iter()
+        .zip(&t.points)
+        .map(|(x, p)| (*x, wad(&p.cum_bad_debt_usd)))
+        .collect();
+    let asset = label(&t.asset, 24);
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 620)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let (top, rest) = root.split_vertically(300);
+        let (mid, bottom) = rest.split_vertically(160);
+        let fmt_x = |h: &f64| time_label(origin, *h);
+
+        let (lo, hi) = mkt
+            .iter()
+            .chain(&orc)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (_, y)| {
+                (a.min(*y), b.max(*y))
+            });
+        let (lo, hi) = padded(lo, hi);
+        let mut c = ChartBuilder::on(&top)
+            .margin(8)
+            .caption(format!("{asset} price (USD)"), ("sans-serif", 16))
+            .x_label_area_size(22)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, lo..hi)
+            .map_err(chart_err)?;
+        c.configure_mesh()
+            .light_line_style(GRID)
+            .x_labels(8)
+            .y_labels(6)
+            .x_label_formatter(&fmt_x)
+            .y_label_formatter(&price_axis)
+            .draw()
+            .map_err(chart_err)?;
+        c.draw_series(LineSeries::new(mkt.iter().copied(), MARKET.stroke_width(2)))
+            .map_err(chart_err)?
+            .label("market")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], MARKET.stroke_width(2)));
+        // Both series are sampled at bucket ends, so both are drawn the same
+        // way; the oracle's dashes let the market line show under it.
+        c.draw_series(DashedLineSeries::new(
+            orc.iter().copied(),
+            6,
+            4,
+            ORACLE.stroke_width(2),
+        ))
+        .map_err(chart_err)?
+        .label("oracle")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], ORACLE.stroke_width(2)));
+        c.configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(chart_err)?;
+
+        let lmax = liq.iter().fold(0.0f64, |a, (_, y)| a.max(*y));
+        let mut c = ChartBuilder::on(&mid)
+            .margin(8)
+            .caption("Collateral liquidated per bucket (USD)", ("sans-serif", 14))
+            .x_label_area_size(22)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, 0.0..(lmax * 1.1).max(1.0))
+            .map_err(chart_err)?;
+        c.configure_mesh()
+            .light_line_style(GRID)
+            .x_labels(8)
+            .y_labels(4)
+            .x_label_formatter(&fmt_x)
+            .y_label_formatter(&usd_axis)
+            .draw()
+            .map_err(chart_err)?;
+        let w = bucket * 0.8;
+        c.draw_series(
+            liq.iter()
+                .filter(|(_, y)| *y > 0.0)
+                .map(|(x, y)| Rectangle::new([(*x - w, 0.0), (*x, *y)], LIQ.filled())),
+        )
+        .map_err(chart_err)?;
+
+        let bmax = bad.iter().fold(0.0f64, |a, (_, y)| a.max(*y));
+        let caption = if bmax > 0.0 {
+            "Cumulative realised bad debt (USD)"
+        } else {
+            "Cumulative realised bad debt (USD): none realised in the window"
+        };
+        let mut c = ChartBuilder::on(&bottom)
+            .margin(8)
+            .caption(caption, ("sans-serif", 14))
+            .x_label_area_size(22)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, 0.0..(bmax * 1.1).max(1000.0))
+            .map_err(chart_err)?;
+        c.configure_mesh()
+            .light_line_style(GRID)
+            .x_labels(8)
+            .y_labels(4)
+            .x_label_formatter(&fmt_x)
+            .y_label_formatter(&usd_axis)
+            .draw()
+            .map_err(chart_err)?;
+        c.draw_series(
+            AreaSeries::new(bad.iter().copied(), 0.0, LOSS.mix(0.25))
+                .border_style(LOSS.stroke_width(2)),
+        )
+        .map_err(chart_err)?;
+        root.present().map_err(chart_err)?;
+    }
+    Ok(svg)
+}
+
+/// The loss waterfall: each layer a bar starting where the previous ended.
+pub fn waterfall_svg(rows: &[WaterfallRow]) -> Result<String, ReportError> {
+    let mut svg = String::new();
+    let vals: Vec<f64> = rows.iter().map(|r| wad(&r.value).max(0.0)).collect();
+    let total: f64 = vals.iter().sum();
+    {
+        let h = 60 + 44 * rows.len() as u32;
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let n = rows.len().max(1) as f64;
+        let mut c = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(24)
+            .y_label_area_size(10)
+            .build_cartesian_2d(0.0..(total * 1.05).max(1.0), 0.0..n)
+            .map_err(chart_err)?;
+        c.configure_mesh()
+            .disable_y_mesh()
+            .disable_y_axis()
+            .light_line_style(GRID)
+            .x_labels(6)
+            .x_label_formatter(&usd_axis)
+            .draw()
+            .map_err(chart_err)?;
+        let mut start = 0.0;
+        let colours = [LIQ, ORACLE, MARKET, LOSS];
+        let mut bars = Vec::new();
+        for (i, v) in vals.iter().enumerate() {
+            let y = n - i as f64;
+            let colour = colours[i % colours.len()];
+            bars.push(Rectangle::new(
+                [(start, y - 0.95), (start + v, y - 0.45)],
+                colour.filled(),
+            ));
+            start += v;
+        }
+        c.draw_series(bars).map_err(chart_err)?;
+        // Layer names above their bars, from the bar's start.
+        let mut start = 0.0;
+        let mut texts = Vec::new();
+        for (i, (r, v)) in rows.iter().zip(&vals).enumerate() {
+            let y = n - i as f64;
+            let at = if start > total * 0.6 {
+                total * 0.6
+            } else {
+                start
+            };
+            texts.push(Text::new(
+                format!("{}: {}", label(&r.layer, 32), r.display),
+                (at, y - 0.1),
+                ("sans-serif", 14).into_font(),
+            ));
+            start += v;
+        }
+        c.draw_series(texts).map_err(chart_err)?;
+        root.present().map_err(chart_err)?;
+    }
+    Ok(svg)
+}
