@@ -195,10 +195,18 @@ pub fn read_run_without_events(dir: &Path) -> Result<RunData, StoreError> {
             message: format!("not a run folder (no {RUN_FILE})"),
         });
     }
+    // The two large tables decode in parallel (the result does not depend
+    // on the order).
+    let (loans, liquidations) = std::thread::scope(|s| {
+        let loans = s.spawn(|| parquet_io::read_rows(&dir.join(LOANS_FILE)));
+        let liquidations = parquet_io::read_rows(&dir.join(LIQUIDATIONS_FILE));
+        let loans = loans.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (loans, liquidations)
+    });
     Ok(RunData {
         events: Vec::new(),
-        liquidations: parquet_io::read_rows(&dir.join(LIQUIDATIONS_FILE))?,
-        loans: parquet_io::read_rows(&dir.join(LOANS_FILE))?,
+        liquidations: liquidations?,
+        loans: loans?,
         series: parquet_io::read_rows(&dir.join(SERIES_FILE))?,
         summary: read_json(&dir.join(SUMMARY_FILE))?,
         run: read_json(&dir.join(RUN_FILE))?,
