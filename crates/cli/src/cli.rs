@@ -64,6 +64,10 @@ pub enum Command {
     /// series as parquet, run.json, summary.json). Exit code 3 when the run
     /// finished but an accounting invariant failed.
     Replay(ReplayArgs),
+    /// The built-in crisis packs: list, show, replay with its report, or
+    /// rebuild a pack's data from the raw files.
+    #[command(subcommand)]
+    Crisis(CrisisCommand),
     /// Render the forensic report of a run folder: report.html (self-contained,
     /// prints on A4) and report.json (every figure of the HTML).
     Report(ReportArgs),
@@ -246,5 +250,43 @@ pub enum BenchCommand {
         /// Repetitions (the best time is reported).
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrisisCommand {
+    /// List the packs under <data-dir>/crises.
+    List,
+    /// Window, rules in force and their sources, published figures, data and raw files.
+    Show {
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+    /// Replay a crisis with its rules and write the run folder and report
+    /// (`<reports-dir>/<name>/<run_id>/report.html`); prints the headline
+    /// figures next to the published ones.
+    Run {
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Override a setting of the crisis, e.g. `--set policy.maker.ttl_secs=10800`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Run folder to write instead of `<reports-dir>/<name>/<run_id>`.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        render: RenderArgs,
+    },
+    /// Derive a pack's data again from the raw files with Shortfall's own
+    /// ingest, following its pack.toml (all packs without NAME).
+    Build {
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// Folder of the raw files (e.g. ../shared/datasets).
+        #[arg(long, value_name = "DIR")]
+        raw: PathBuf,
+        /// Write the packs under this folder instead of in place.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
 }

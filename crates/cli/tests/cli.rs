@@ -291,24 +291,23 @@ fn built_in_packs_rebuild_byte_for_byte_from_the_raw_files() {
     let names: Vec<String> = std::fs::read_dir(&packs)
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("manifest.json").is_file())
+        .filter(|e| e.path().join("pack.toml").is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert!(names.len() >= 5, "{names:?}");
-    for n in &names {
-        std::fs::create_dir_all(out.path().join(n)).unwrap();
-    }
-    let o = Command::new("bash")
-        .arg(packs.join("build.sh"))
-        .args([s(&raw), s(out.path()), env!("CARGO_BIN_EXE_shortfall")])
+    let o = Command::new(env!("CARGO_BIN_EXE_shortfall"))
+        .arg("--data-dir")
+        .arg(repo().join("datasets"))
+        .args(["crisis", "build", "--raw", s(&raw), "--out", s(out.path())])
         .output()
         .unwrap();
     assert!(o.status.success(), "{:?}", text(&o));
     for n in &names {
         let committed: Vec<_> = snapshot(&packs.join(n))
             .into_iter()
-            .filter(|(f, _)| f.ends_with(".parquet") || f == "manifest.json")
+            .filter(|(f, _)| f.ends_with(".parquet") || f == "manifest.json" || f == "gas.json")
             .collect();
+        assert!(committed.iter().any(|(f, _)| f == "manifest.json"), "{n}");
         let rebuilt = snapshot(&out.path().join(n));
         assert_eq!(committed, rebuilt, "pack {n} differs from its rebuild");
     }

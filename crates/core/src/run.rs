@@ -391,9 +391,10 @@ pub enum Metric {
     LiquidationCount,
     /// Liquidation penalties (bonus, chop) paid by borrowers, USD.
     PenaltyUsd,
-    /// Share of settled auctions won with a zero bid.
+    /// Share of settled auctions won with a zero bid (under one dollar).
     ZeroBidAuctionShare,
-    /// Collateral (USD at oracle prices) sold in auctions won with a zero bid.
+    /// Collateral (USD at oracle prices) sold in auctions won with a zero
+    /// bid (under one dollar).
     ZeroBidCollateralUsd,
 }
 

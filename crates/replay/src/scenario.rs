@@ -45,6 +45,11 @@ pub struct Scenario {
     pub accounting: Accounting,
     #[serde(default)]
     pub output: OutputConfig,
+    /// Where settings come from: `"policy.maker.ttl_secs" = "03/12/2020
+    /// Maker executive spell"`. A key covers the settings under it; reports
+    /// show the longest matching key next to each setting.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, String>,
     /// Published figures of the crisis that reports set the run against.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<shortfall_core::run::Reference>,

@@ -74,7 +74,9 @@ fn is_auction(l: &LiquidationRecord) -> bool {
 pub fn metric_value(m: Metric, run: &RunData) -> Option<Wad> {
     let s = &run.summary;
     let auctions = || run.liquidations.iter().filter(|l| is_auction(l));
-    let zero_bid = |l: &&LiquidationRecord| l.repaid_usd == Wad::ZERO;
+    // A "zero bid" is a winning bid under one dollar (keepers bid 1 wei or
+    // 0 DAI on Black Thursday; both count).
+    let zero_bid = |l: &&LiquidationRecord| l.repaid_usd < Wad::ONE;
     Some(match m {
         Metric::BadDebtUsd => s.bad_debt_usd,
         Metric::LiquidatedVolumeUsd => s.liquidated_volume_usd,
@@ -743,6 +745,7 @@ pub fn build_report(run: &RunData, opts: &ReportOptions) -> Result<Report, Repor
                 .map(|(k, v)| Setting {
                     key: k.clone(),
                     value: v.clone(),
+                    source: None,
                 })
                 .collect(),
             event_log_sha256: meta.event_log_sha256.clone(),

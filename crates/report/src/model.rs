@@ -27,6 +27,9 @@ pub struct Figure {
 pub struct Setting {
     pub key: String,
     pub value: String,
+    /// Where the value comes from (scenario `[sources]`), if said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// A titled group of settings (policy, oracle, frictions, ...).

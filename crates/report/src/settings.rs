@@ -39,7 +39,7 @@ const GROUPS: &[(&str, &[&str])] = &[
 ];
 
 /// Keys not listed as settings (shown elsewhere in the report).
-const NOT_SETTINGS: &[&str] = &["name", "title", "description", "references"];
+const NOT_SETTINGS: &[&str] = &["name", "title", "description", "references", "sources"];
 
 fn scalar(v: &Value) -> String {
     match v {
@@ -77,6 +77,7 @@ fn flatten_into(prefix: &str, v: &Value, out: &mut Vec<Setting>) {
         _ => out.push(Setting {
             key: prefix.to_string(),
             value: scalar(v),
+            source: None,
         }),
     }
 }
@@ -127,9 +128,34 @@ impl Config {
         out
     }
 
+    /// The source of a setting: the `[sources]` entry with the longest key
+    /// that is the setting's key or a dotted prefix of it.
+    pub fn source_of(&self, key: &str) -> Option<String> {
+        let sources = self.root.get("sources")?.as_table()?;
+        sources
+            .iter()
+            .filter(|(k, _)| {
+                key == k.as_str()
+                    || (key.starts_with(k.as_str())
+                        && matches!(key.as_bytes().get(k.len()), Some(b'.') | Some(b'[')))
+            })
+            .max_by_key(|(k, _)| k.len())
+            .and_then(|(_, v)| v.as_str().map(str::to_string))
+    }
+
     /// Settings grouped for the report; keys outside the known groups go to
     /// a last `Other` group so nothing in force is hidden.
     pub fn groups(&self) -> Vec<SettingGroup> {
+        let mut groups = self.groups_plain();
+        for g in &mut groups {
+            for r in &mut g.rows {
+                r.source = self.source_of(&r.key);
+            }
+        }
+        groups
+    }
+
+    fn groups_plain(&self) -> Vec<SettingGroup> {
         let mut groups = Vec::new();
         let mut seen: Vec<&str> = NOT_SETTINGS.to_vec();
         for (title, keys) in GROUPS {
@@ -205,7 +231,37 @@ source = "CRISES.md"
         );
         let g = c.groups();
         assert_eq!(g[0].title.split(' ').next(), Some("Policy"));
+        assert_eq!(g[0].rows[0].source, None);
         assert_eq!(c.references().unwrap().len(), 1);
+        let c = parse(
+            r#"
+[policy]
+preset = "maker_flip"
+[policy.maker]
+ttl_secs = 600
+tau_secs = 259200
+[sources]
+policy = "CRISES.md"
+"policy.maker.ttl" = "not a prefix of ttl_secs"
+"policy.maker.ttl_secs" = "03/12/2020 spell"
+"#,
+        )
+        .unwrap();
+        let src: Vec<(String, Option<String>)> = c.groups()[0]
+            .rows
+            .iter()
+            .map(|r| (r.key.clone(), r.source.clone()))
+            .collect();
+        let want = |k: &str, v: &str| (k.to_string(), Some(v.to_string()));
+        assert_eq!(
+            src,
+            [
+                want("policy.maker.tau_secs", "CRISES.md"),
+                want("policy.maker.ttl_secs", "03/12/2020 spell"),
+                want("policy.preset", "CRISES.md"),
+            ]
+        );
+        assert!(c.references().unwrap().is_empty());
         assert!(parse("not toml = = ").is_err());
     }
 }

@@ -200,7 +200,9 @@ pub fn read_run_without_events(dir: &Path) -> Result<RunData, StoreError> {
     let (loans, liquidations) = std::thread::scope(|s| {
         let loans = s.spawn(|| parquet_io::read_rows(&dir.join(LOANS_FILE)));
         let liquidations = parquet_io::read_rows(&dir.join(LIQUIDATIONS_FILE));
-        let loans = loans.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let loans = loans
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
         (loans, liquidations)
     });
     Ok(RunData {

@@ -1,6 +1,7 @@
 //! One module per command; each returns the process exit code.
 
 mod bench;
+mod crisis;
 mod datasets;
 mod ingest;
 mod query;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Datasets(c) => datasets::run(g, c),
         Command::Query(args) => query::run(g, args),
         Command::Replay(args) => replay::run(g, args),
+        Command::Crisis(c) => crisis::run(g, c),
         Command::Report(args) => report::run(g, args),
         Command::Compare(args) => report::compare(g, args),
         Command::Bench(c) => bench::run(g, c),

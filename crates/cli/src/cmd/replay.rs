@@ -60,6 +60,42 @@ fn resolve(reference: &str, scenario_dir: &Path, data_dir: &Path) -> anyhow::Res
     )
 }
 
+/// One gas price observation of a gas file (`gas.json`, written by
+/// `shortfall crisis build`): `[{"ts": "2020-03-12 00:00:00", "gwei": "12.88"}, ...]`.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GasPoint {
+    pub ts: String,
+    pub gwei: shortfall_core::Wad,
+}
+
+/// Reads a gas file into the engine's sorted (time, gwei) path.
+pub fn read_gas(
+    path: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<Vec<(shortfall_core::Micros, shortfall_core::Wad)>> {
+    let points: Vec<GasPoint> = serde_json::from_slice(bytes).with_context(|| {
+        format!(
+            "{}: expected a JSON array of {{\"ts\", \"gwei\"}}",
+            path.display()
+        )
+    })?;
+    let mut out = Vec::with_capacity(points.len());
+    for (i, p) in points.iter().enumerate() {
+        let ts = shortfall_core::Micros::parse(&p.ts)
+            .with_context(|| format!("{}: item {i}, field \"ts\"", path.display()))?;
+        if p.gwei.is_negative() {
+            bail!(
+                "{}: item {i}, field \"gwei\": negative gas price",
+                path.display()
+            );
+        }
+        out.push((ts, p.gwei));
+    }
+    out.sort_by_key(|x| x.0);
+    Ok(out)
+}
+
 /// Records what a run read of a dataset table, for its provenance: the
 /// table file's sha256 (`TABLE`), the manifest's (`TABLE/manifest.json`) and
 /// each raw source file the table was ingested from (`TABLE/source/FILE`).
@@ -81,6 +117,12 @@ fn record_inputs(
 }
 
 pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    Ok(execute(g, args)?.0)
+}
+
+/// Runs a scenario; returns the exit code and, when the run was written,
+/// its folder.
+pub fn execute(g: &Global, args: ReplayArgs) -> anyhow::Result<(ExitCode, Option<PathBuf>)> {
     let text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("reading scenario {}", args.scenario.display()))?;
     let sc = Scenario::from_toml_with_sets(&text, &args.set)
@@ -95,7 +137,6 @@ pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     for (k, v) in [
         ("lending_events", &ds.lending_events),
         ("liquidity", &ds.liquidity),
-        ("gas", &ds.gas),
     ] {
         if v.is_some() {
             bail!("datasets.{k}: not supported by `shortfall replay` yet");
@@ -146,11 +187,21 @@ pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
         book.origin.kind = "snapshot".into();
         book.origin.detail = r.clone();
     }
+    let gas = match &ds.gas {
+        Some(r) => {
+            let path = resolve(r, &scenario_dir, &g.data_dir).context("datasets.gas")?;
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            input_hashes.insert("gas".to_string(), sha256_hex(&bytes));
+            Some(read_gas(&path, &bytes)?)
+        }
+        None => None,
+    };
     let input = ReplayInput {
         prices,
         oracle_rounds,
         book,
-        gas: None,
+        gas,
         input_hashes,
         tool_version: super::tool_version(),
     };
@@ -164,7 +215,7 @@ pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 return Err(anyhow::anyhow!("{}: {e}", args.scenario.display()));
             }
             eprintln!("{msg}");
-            return Ok(ExitCode::from(code));
+            return Ok((ExitCode::from(code), None));
         }
     };
     spinner.set_message("writing run folder");
@@ -199,7 +250,7 @@ pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     if let Some(r) = report {
         println!("report            {}", r.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok((ExitCode::SUCCESS, Some(dir)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,146 @@
+//! `shortfall crisis` on the built-in packs.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const FILES: [&str; 6] = [
+    "report.html",
+    "report.json",
+    "summary.json",
+    "loans.parquet",
+    "events.parquet",
+    "run.json",
+];
+
+const BIN: &str = env!("CARGO_BIN_EXE_shortfall");
+
+fn workspace() -> PathBuf {
+    PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../..")
+}
+
+fn shortfall(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--no-progress")
+        .arg("--data-dir")
+        .arg(workspace().join("datasets"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn list_and_show_name_the_rules_and_their_sources() {
+    let out = stdout(&shortfall(&["crisis", "list"]));
+    assert!(
+        out.contains("black-thursday-2020") && out.contains("maker_flip"),
+        "{out}"
+    );
+    assert!(
+        out.contains("luna-2022-05") && out.contains("data only"),
+        "{out}"
+    );
+    let out = stdout(&shortfall(&["crisis", "show", "black-thursday-2020"]));
+    for needle in [
+        "policy.maker.ttl_secs = 600  (10-minute bid duration before the crash",
+        "Maker system deficit",
+        "5670000",
+        "ethusd_10m_2020-03-12.coinapi.json",
+    ] {
+        assert!(out.contains(needle), "missing `{needle}` in\n{out}");
+    }
+    let o = shortfall(&["crisis", "show", "no-such-crisis"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("crisis list"));
+    let o = shortfall(&["crisis", "run", "luna-2022-05"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no crisis.toml"));
+}
+
+#[test]
+fn run_writes_the_report_with_published_figures_and_is_reproducible() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |dir: &str| {
+        let d = tmp.path().join(dir);
+        let out = stdout(&shortfall(&[
+            "crisis",
+            "run",
+            "black-thursday-2020",
+            "--out",
+            d.to_str().unwrap(),
+        ]));
+        (d, out)
+    };
+    let (a, out) = run("a");
+    assert!(out.contains("replayed against published figures"), "{out}");
+    assert!(out.contains("Maker system deficit"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["references"].as_array().unwrap().len(), 3);
+    assert_eq!(report["book"]["generated"], true);
+    // Zero-bid auctions come from the keepers' gas and capital, not a flag.
+    let share = &report["references"][1];
+    assert_eq!(share["metric"], "zero_bid_auction_share");
+    assert_ne!(share["replayed"], "0.00%");
+    let html = std::fs::read_to_string(a.join("report.html")).unwrap();
+    assert!(
+        html.contains("10-minute bid duration before the crash"),
+        "sources shown"
+    );
+    assert!(html.contains("GENERATED"));
+    // Same inputs and command, same bytes (the command line is part of the
+    // report's provenance, so the second run writes to the same folder).
+    let before: Vec<Vec<u8>> = FILES
+        .iter()
+        .map(|f| std::fs::read(a.join(f)).unwrap())
+        .collect();
+    let (a2, _) = run("a");
+    for (f, old) in FILES.iter().zip(&before) {
+        assert!(
+            *old == std::fs::read(a2.join(f)).unwrap(),
+            "{f} differs between two runs"
+        );
+    }
+    // A policy change through --set reaches the run.
+    let c = tmp.path().join("c");
+    stdout(&shortfall(&[
+        "crisis",
+        "run",
+        "black-thursday-2020",
+        "--set",
+        "policy.maker.ttl_secs=10800",
+        "--out",
+        c.to_str().unwrap(),
+    ]));
+    let sc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(c.join("run.json")).unwrap()).unwrap();
+    assert!(sc["resolved_config"]
+        .as_str()
+        .unwrap()
+        .contains("ttl_secs = 10800"));
+    let out = stdout(
+        &Command::new(BIN)
+            .args(["compare"])
+            .arg(&a)
+            .arg(&c)
+            .arg("--out")
+            .arg(tmp.path().join("cmp.html"))
+            .output()
+            .unwrap(),
+    );
+    assert!(out.contains("Bad debt"), "{out}");
+    let cmp = std::fs::read_to_string(tmp.path().join("cmp.json")).unwrap();
+    assert!(cmp.contains("policy.maker.ttl_secs"));
+}
