@@ -244,6 +244,10 @@ pub struct ColumnMapping {
     /// A single price column instead of OHLC (then open = high = low = close).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
+    /// A column of Uniswap v3 pool ticks instead of prices: price =
+    /// 1.0001^tick (token0 in token1 units, for tokens of equal decimals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_tick: Option<String>,
     /// Volume in base units (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume_base: Option<String>,
@@ -319,6 +323,7 @@ impl ColumnMapping {
             "low" => self.low = v,
             "close" => self.close = v,
             "price" => self.price = v,
+            "price_tick" => self.price_tick = v,
             "volume_base" => self.volume_base = v,
             "volume_quote" => self.volume_quote = v,
             "trades" => self.trades = v,
@@ -357,11 +362,14 @@ impl ColumnMapping {
         }
         let ohlc = [&self.open, &self.high, &self.low, &self.close];
         let n = ohlc.iter().filter(|c| c.is_some()).count();
-        match (self.price.is_some(), n) {
+        if self.price.is_some() && self.price_tick.is_some() {
+            return err("give either `price` or `price_tick`, not both");
+        }
+        match (self.price.is_some() || self.price_tick.is_some(), n) {
             (true, 0) | (false, 4) => {}
-            (true, _) => {
-                return err("give either `price` or `open`/`high`/`low`/`close`, not both")
-            }
+            (true, _) => return err(
+                "give either `price` (or `price_tick`) or `open`/`high`/`low`/`close`, not both",
+            ),
             (false, _) => {
                 return err(
                     "give `open`, `high`, `low` and `close` columns, or a single `price` column",

@@ -83,6 +83,11 @@ pub struct MarketConfig {
     /// price is their median close (lower middle for an even count).
     #[serde(default)]
     pub venues: Vec<String>,
+    /// Assets with no market data in the datasets, valued at a constant
+    /// price (`USDT = 1`): an explicit assumption, listed in every report.
+    /// Ignored for an asset that has bars.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pegs: BTreeMap<String, Wad>,
 }
 
 /// Where the book comes from.

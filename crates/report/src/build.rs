@@ -619,7 +619,12 @@ fn methodology(run: &RunData, cfg: &Config) -> (Vec<String>, Vec<String>) {
     if s.book_generated {
         l.push(book_notice(run).notice);
     }
-    l.push("Market prices are bar closes of the venues in the datasets; moves inside a bar are not seen.".into());
+    l.push("Market prices are bar closes of the venues in the datasets; moves inside a bar are not seen. Prices quoted in USDT or USDC are read as USD.".into());
+    for (asset, peg) in cfg.pegs() {
+        l.push(format!(
+            "{asset} has no market data in the datasets: it is valued at a constant {peg} USD (market.pegs), so its own depeg, if any, is not in the figures."
+        ));
+    }
     l.push("No interest accrues during the window and no position is opened, topped up or repaid by its owner: the book is held as it was at the start.".into());
     l.push(
         "Liquidators are the ones configured under frictions, not the real ones of the day.".into(),

@@ -106,6 +106,16 @@ impl Config {
             .as_integer()
     }
 
+    /// `market.pegs`: assets valued at a constant price for lack of data.
+    pub fn pegs(&self) -> Vec<(String, String)> {
+        self.root
+            .get("market")
+            .and_then(|m| m.get("pegs"))
+            .and_then(Value::as_table)
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), scalar(v))).collect())
+            .unwrap_or_default()
+    }
+
     /// The published figures (`[[references]]`).
     pub fn references(&self) -> Result<Vec<Reference>, ReportError> {
         match self.root.get("references") {

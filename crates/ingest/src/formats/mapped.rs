@@ -82,6 +82,8 @@ struct Plan {
     venue: Src,
     ohlc: [(usize, String); 4],
     single_price: bool,
+    /// The single price column holds Uniswap v3 ticks.
+    tick: bool,
     volume_base: Option<(usize, String)>,
     volume_quote: Option<(usize, String)>,
     trades: Option<(usize, String)>,
@@ -169,9 +171,10 @@ fn plan(ctx: &mut FileCtx, m: &ColumnMapping, names: &[String]) -> Result<Plan, 
         super::venue_from_name(&ctx.name),
     )?;
     let time = find(ctx, names, &m.time, "time")?;
-    let (ohlc, single_price) = match &m.price {
+    let tick = m.price_tick.is_some();
+    let (ohlc, single_price) = match m.price.as_ref().or(m.price_tick.as_ref()) {
         Some(p) => {
-            let c = find(ctx, names, p, "price")?;
+            let c = find(ctx, names, p, if tick { "price_tick" } else { "price" })?;
             ([c.clone(), c.clone(), c.clone(), c], true)
         }
         None => {
@@ -196,6 +199,7 @@ fn plan(ctx: &mut FileCtx, m: &ColumnMapping, names: &[String]) -> Result<Plan, 
         venue,
         ohlc,
         single_price,
+        tick,
         volume_base: opt(ctx, &m.volume_base, "volume_base")?,
         volume_quote: opt(ctx, &m.volume_quote, "volume_quote")?,
         trades: opt(ctx, &m.trades, "trades")?,
@@ -258,6 +262,35 @@ fn to_wad(
         }
         Cell::Time(_) => Err(bad("a number")),
     }
+}
+
+/// Uniswap v3 `1.0001^tick` as a wad: exponentiation by squaring in 18-decimal
+/// fixed point, each product rounded half up, and the reciprocal for a
+/// negative tick (deterministic, no float; relative error well under 1e-12
+/// for the ticks of real pools).
+pub(crate) fn tick_price(tick: i64) -> Option<Wad> {
+    const MAX_TICK: i64 = 887_272;
+    const WAD: i128 = 1_000_000_000_000_000_000;
+    if tick.abs() > MAX_TICK {
+        return None;
+    }
+    let mul = |a: i128, b: i128| shortfall_core::money::mul_div_half_up(a, b, WAD);
+    let mut base: i128 = WAD + WAD / 10_000; // 1.0001
+    let mut acc: i128 = WAD;
+    let mut e = tick.unsigned_abs();
+    while e > 0 {
+        if e & 1 == 1 {
+            acc = mul(acc, base)?;
+        }
+        e >>= 1;
+        if e > 0 {
+            base = mul(base, base)?;
+        }
+    }
+    if tick < 0 {
+        acc = shortfall_core::money::mul_div_half_up(WAD, WAD, acc)?;
+    }
+    (acc > 0).then_some(Wad(acc))
 }
 
 /// Applies `decimals` to a non-integer source value (a float of base units).
@@ -335,7 +368,25 @@ fn build<'c>(
         }),
         _ => None,
     };
-    let open = wad(&p.ohlc[0])?;
+    let open = if p.tick {
+        let (i, n) = &p.ohlc[0];
+        let cell = get(*i);
+        let t = match cell {
+            Cell::Int(v) => Some(v),
+            Cell::Text(t) => num::parse_i64_lenient(t),
+            _ => None,
+        };
+        t.and_then(tick_price).ok_or_else(|| {
+            ctx.bad_value(
+                loc,
+                n,
+                "a Uniswap v3 tick (an integer within +-887272)",
+                cell.show().as_bytes(),
+            )
+        })?
+    } else {
+        wad(&p.ohlc[0])?
+    };
     let (high, low, close) = if p.single_price {
         (open, open, open)
     } else {
@@ -587,5 +638,27 @@ fn cell(a: &ArrayRef, i: usize) -> Cell<'_> {
                 .div_euclid(1_000),
         }),
         _ => Cell::Null,
+    }
+}
+
+#[cfg(test)]
+mod tick_tests {
+    use super::tick_price;
+    use shortfall_core::Wad;
+
+    #[test]
+    fn ticks_price_as_uniswap_defines_them() {
+        assert_eq!(tick_price(0), Some(Wad::ONE));
+        assert_eq!(tick_price(1).unwrap().to_string(), "1.0001");
+        assert_eq!(tick_price(2).unwrap().to_string(), "1.00020001");
+        // The USDC/USDT pool's low of March 2023: tick -1363, USDC ~0.8726 USDT.
+        let p = tick_price(-1363).unwrap().to_f64();
+        assert!((p - 1.0001f64.powi(-1363)).abs() < 1e-12, "{p}");
+        assert!((p - 0.8726).abs() < 1e-4, "{p}");
+        assert!(tick_price(887_273).is_none());
+        assert!(
+            tick_price(887_272).is_none(),
+            "out of wad range, an error not a wrap"
+        );
     }
 }
