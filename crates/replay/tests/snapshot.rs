@@ -73,6 +73,14 @@ fn summary_json_snapshot() {
         legs.push(leg(&a, "USDC", Debt, *debt));
     }
     let out = run(&sc, &input(p, legs)).unwrap();
-    insta::assert_json_snapshot!("summary", out.summary);
-    insta::assert_snapshot!("run_id", out.run_meta.run_id);
+    // Snapshots are found through the run-time CARGO_MANIFEST_DIR: a test
+    // binary shared by two checkouts of one target dir reads its own tree.
+    let mut settings = insta::Settings::clone_current();
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        settings.set_snapshot_path(std::path::PathBuf::from(dir).join("tests/snapshots"));
+    }
+    settings.bind(|| {
+        insta::assert_json_snapshot!("summary", out.summary);
+        insta::assert_snapshot!("run_id", out.run_meta.run_id);
+    });
 }

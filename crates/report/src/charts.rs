@@ -56,12 +56,10 @@ fn usd_axis(y: &f64) -> String {
     f::usd_short(Wad((*y * 1e18) as i128))
 }
 
-fn price_axis(y: &f64) -> String {
-    if y.abs() >= 1.0 {
-        f::decimal(Wad((*y * 1e18) as i128), 2)
-    } else {
-        format!("{y:.4}")
-    }
+/// Price axis labels: the same decimals on every tick, enough for the range
+/// (a stablecoin between 0.78 and 1.00 gets four, ETH at 100-200 two).
+fn price_axis(places: u32) -> impl Fn(&f64) -> String {
+    move |y: &f64| f::decimal(Wad((*y * 1e18) as i128), places)
 }
 
 /// The timeline: price (market and oracle) of the main asset, liquidations
@@ -121,6 +119,7 @@ pub fn timeline_svg(t: &Timeline) -> Result<String, ReportError> {
                 (a.min(*y), b.max(*y))
             });
         let (lo, hi) = padded(lo, hi);
+        let price_fmt = price_axis(if hi - lo < 1.0 { 4 } else { 2 });
         let mut c = ChartBuilder::on(&top)
             .margin(8)
             .caption(format!("{asset} price (USD)"), ("sans-serif", 16))
@@ -133,7 +132,7 @@ pub fn timeline_svg(t: &Timeline) -> Result<String, ReportError> {
             .x_labels(8)
             .y_labels(6)
             .x_label_formatter(&fmt_x)
-            .y_label_formatter(&price_axis)
+            .y_label_formatter(&price_fmt)
             .draw()
             .map_err(chart_err)?;
         c.draw_series(LineSeries::new(mkt.iter().copied(), MARKET.stroke_width(2)))
