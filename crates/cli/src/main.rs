@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = cli::Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
     match cmd::run(cli) {
@@ -36,3 +37,20 @@ fn init_logging(verbose: u8, quiet: bool) {
         .without_time()
         .init();
 }
+
+/// Rust starts programs with SIGPIPE ignored, so `shortfall ... | head`
+/// would panic on the first write after `head` has exited. A command-line
+/// tool should end quietly instead, as the shell expects. Files are never
+/// left half-written by this: every output file is written to a temp file
+/// and renamed, and the printing comes after.
+#[cfg(unix)]
+fn restore_sigpipe() {
+    // SAFETY: called first thing in main, before any other thread exists;
+    // SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn restore_sigpipe() {}

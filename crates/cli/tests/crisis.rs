@@ -192,3 +192,24 @@ fn every_pack_runs_with_its_published_figures() {
     let usdc = run("usdc-depeg-2023-03", &[]);
     assert!(usd(&usdc, "liquidated_volume_usd") > 0.0);
 }
+
+/// `shortfall ... | head -1`: ends quietly when the reader goes away.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(workspace().join("datasets"))
+        .args(["crisis", "show", "black-thursday-2020"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the program writes.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "no panic exit");
+}
