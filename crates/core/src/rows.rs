@@ -27,6 +27,32 @@ pub struct PriceBar {
 }
 
 impl PriceBar {
+    /// A bar at one price (open = high = low = close), without volume: a
+    /// constant peg, a single print, or a test fixture.
+    pub fn flat(
+        ts: Micros,
+        venue: &str,
+        base: &str,
+        quote: &str,
+        interval_secs: i64,
+        price: Wad,
+    ) -> PriceBar {
+        PriceBar {
+            ts,
+            venue: venue.into(),
+            base: base.into(),
+            quote: quote.into(),
+            interval_secs,
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume_base: None,
+            volume_quote: None,
+            trades: None,
+        }
+    }
+
     /// Canonical sort key: (ts, venue, base, quote). The quote is part of the
     /// key so ETH/USDT and ETH/BTC of one venue never collide.
     pub fn key(&self) -> (Micros, &str, &str, &str) {

@@ -101,20 +101,7 @@ fn prices(n_assets: usize) -> Vec<PriceBar> {
 }
 
 fn bar(m: i64, base: &str, p: Wad) -> PriceBar {
-    PriceBar {
-        ts: Micros::from_secs(T0 + m * 60),
-        venue: "bench".into(),
-        base: base.into(),
-        quote: "USD".into(),
-        interval_secs: 60,
-        open: p,
-        high: p,
-        low: p,
-        close: p,
-        volume_base: None,
-        volume_quote: None,
-        trades: None,
-    }
+    PriceBar::flat(Micros::from_secs(T0 + m * 60), "bench", base, "USD", 60, p)
 }
 
 fn main() {

@@ -62,6 +62,38 @@ fn price_axis(places: u32) -> impl Fn(&f64) -> String {
     move |y: &f64| f::decimal(Wad((*y * 1e18) as i128), places)
 }
 
+type Panel<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// A panel of USD values from 0 to `ymax` on the timeline's time axis.
+fn usd_panel<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    (x0, x1): (f64, f64),
+    ymax: f64,
+    fmt_x: &dyn Fn(&f64) -> String,
+) -> Result<Panel<'a, 'b>, ReportError> {
+    let mut c = ChartBuilder::on(area)
+        .margin(8)
+        .caption(caption, ("sans-serif", 14))
+        .x_label_area_size(22)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, 0.0..ymax)
+        .map_err(chart_err)?;
+    c.configure_mesh()
+        .light_line_style(GRID)
+        .x_labels(8)
+        .y_labels(4)
+        .x_label_formatter(fmt_x)
+        .y_label_formatter(&usd_axis)
+        .draw()
+        .map_err(chart_err)?;
+    Ok(c)
+}
+
 /// The timeline: price (market and oracle) of the main asset, liquidations
 /// per bucket, cumulative realised bad debt; three panels on one time axis.
 pub fn timeline_svg(t: &Timeline) -> Result<String, ReportError> {
@@ -158,21 +190,13 @@ pub fn timeline_svg(t: &Timeline) -> Result<String, ReportError> {
             .map_err(chart_err)?;
 
         let lmax = liq.iter().fold(0.0f64, |a, (_, y)| a.max(*y));
-        let mut c = ChartBuilder::on(&mid)
-            .margin(8)
-            .caption("Collateral liquidated per bucket (USD)", ("sans-serif", 14))
-            .x_label_area_size(22)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, 0.0..(lmax * 1.1).max(1.0))
-            .map_err(chart_err)?;
-        c.configure_mesh()
-            .light_line_style(GRID)
-            .x_labels(8)
-            .y_labels(4)
-            .x_label_formatter(&fmt_x)
-            .y_label_formatter(&usd_axis)
-            .draw()
-            .map_err(chart_err)?;
+        let mut c = usd_panel(
+            &mid,
+            "Collateral liquidated per bucket (USD)",
+            (x0, x1),
+            (lmax * 1.1).max(1.0),
+            &fmt_x,
+        )?;
         let w = bucket * 0.8;
         c.draw_series(
             liq.iter()
@@ -187,21 +211,7 @@ pub fn timeline_svg(t: &Timeline) -> Result<String, ReportError> {
         } else {
             "Cumulative realised bad debt (USD): none realised in the window"
         };
-        let mut c = ChartBuilder::on(&bottom)
-            .margin(8)
-            .caption(caption, ("sans-serif", 14))
-            .x_label_area_size(22)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, 0.0..(bmax * 1.1).max(1000.0))
-            .map_err(chart_err)?;
-        c.configure_mesh()
-            .light_line_style(GRID)
-            .x_labels(8)
-            .y_labels(4)
-            .x_label_formatter(&fmt_x)
-            .y_label_formatter(&usd_axis)
-            .draw()
-            .map_err(chart_err)?;
+        let mut c = usd_panel(&bottom, caption, (x0, x1), (bmax * 1.1).max(1000.0), &fmt_x)?;
         c.draw_series(
             AreaSeries::new(bad.iter().copied(), 0.0, LOSS.mix(0.25))
                 .border_style(LOSS.stroke_width(2)),

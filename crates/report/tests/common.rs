@@ -18,20 +18,7 @@ fn bars(asset: &str, minutes: i64, f: impl Fn(i64) -> f64) -> Vec<PriceBar> {
     (0..minutes)
         .map(|m| {
             let p = w(f(m));
-            PriceBar {
-                ts: Micros::from_secs(T0 + m * 60),
-                venue: "test".into(),
-                base: asset.into(),
-                quote: "USD".into(),
-                interval_secs: 60,
-                open: p,
-                high: p,
-                low: p,
-                close: p,
-                volume_base: None,
-                volume_quote: None,
-                trades: None,
-            }
+            PriceBar::flat(Micros::from_secs(T0 + m * 60), "test", asset, "USD", 60, p)
         })
         .collect()
 }

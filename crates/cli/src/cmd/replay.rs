@@ -115,20 +115,14 @@ fn add_pegs(prices: &mut Vec<PriceBar>, sc: &Scenario) {
             continue;
         }
         for (ts, interval) in &times {
-            extra.push(PriceBar {
-                ts: shortfall_core::Micros(*ts),
-                venue: venue.clone(),
-                base: asset.clone(),
-                quote: "USD".into(),
-                interval_secs: *interval,
-                open: *peg,
-                high: *peg,
-                low: *peg,
-                close: *peg,
-                volume_base: None,
-                volume_quote: None,
-                trades: None,
-            });
+            extra.push(PriceBar::flat(
+                shortfall_core::Micros(*ts),
+                &venue,
+                asset,
+                "USD",
+                *interval,
+                *peg,
+            ));
         }
     }
     prices.extend(extra);
