@@ -303,6 +303,9 @@ struct Engine<'a> {
     newly_priced: bool,
     health_scheduled_at: Option<Micros>,
     unarmed: Vec<u32>,
+    /// Reused buffers of [`Engine::health_check`].
+    scratch_hit: Vec<u32>,
+    scratch_fired: Vec<(u32, u32)>,
     ticks: Vec<Micros>,
     cur_tick: usize,
     mkt_ticks: Vec<Vec<Option<Wad>>>,
@@ -643,6 +646,8 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
         newly_priced: false,
         health_scheduled_at: None,
         unarmed,
+        scratch_hit: Vec::new(),
+        scratch_fired: Vec::new(),
         ticks,
         cur_tick: 0,
         mkt_ticks: vec![vec![None; n_ticks]; n_assets],
@@ -1003,8 +1008,11 @@ impl Engine<'_> {
             return;
         }
         self.any_dirty = false;
-        let mut hit: Vec<u32> = Vec::new();
-        let mut fired: Vec<(u32, u32)> = Vec::new();
+        // Buffers kept across checks: a busy tick fires tens of thousands of
+        // levels, and fresh buffers would be page-faulted in every time.
+        let mut hit = std::mem::take(&mut self.scratch_hit);
+        let mut fired = std::mem::take(&mut self.scratch_fired);
+        hit.clear();
         for a in 0..self.assets.len() {
             if !self.dirty[a] {
                 continue;
@@ -1041,9 +1049,11 @@ impl Engine<'_> {
         }
         hit.sort_unstable();
         hit.dedup();
-        for i in hit {
+        for &i in &hit {
             self.evaluate(i, t);
         }
+        self.scratch_hit = hit;
+        self.scratch_fired = fired;
     }
 
     /// Exact health (wad) at oracle prices; None when unpriced or no debt.
