@@ -257,11 +257,15 @@ pub fn build_compare(
     }
     Ok(Compare {
         format: COMPARE_FORMAT.into(),
-        title: format!(
-            "{} vs {}",
-            ca.title().unwrap_or_else(|| sa.scenario.clone()),
-            cb.title().unwrap_or_else(|| sb.scenario.clone())
-        ),
+        title: {
+            let ta = ca.title().unwrap_or_else(|| sa.scenario.clone());
+            let tb = cb.title().unwrap_or_else(|| sb.scenario.clone());
+            if ta == tb {
+                format!("{ta}: two runs compared")
+            } else {
+                format!("{ta} vs {tb}")
+            }
+        },
         generated_at: opts.timestamp.clone(),
         a: side("A", a),
         b: side("B", b),

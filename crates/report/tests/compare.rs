@@ -35,6 +35,7 @@ fn compare_shows_deltas_settings_and_position_differences() {
     // A run against itself: no differences at all.
     let same = build_compare(&a, &a, &CompareOptions::default()).unwrap();
     assert!(same.settings.is_empty());
+    assert_eq!(same.title, "Gap crash ETH: two runs compared");
     assert_eq!(same.shortfall_changes.total, "0");
     assert_eq!(same.npl_only_a.total, "0");
     assert!(same
