@@ -25,6 +25,9 @@ fn push_u128(buf: &mut Vec<u8>, mut x: u128) {
     buf.extend_from_slice(&tmp[i..]);
 }
 
+/// The u64 twin of [`push_u128`]: sequence numbers and times are written
+/// for every event of the log, and 64-bit division avoids the 128-bit
+/// division routine on that path.
 fn push_u64(buf: &mut Vec<u8>, mut x: u64) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
@@ -194,39 +197,10 @@ mod tests {
             Some("acct-0001".to_string()),
             Some("quo\"te\\back\nnl\u{1}\u{7f}é/ü".to_string()),
         ];
-        let kinds = [
-            EventKind::OracleUpdate,
-            EventKind::OracleRejected,
-            EventKind::HealthCrossing,
-            EventKind::LiquidationBlocked,
-            EventKind::Liquidation,
-            EventKind::AuctionKick,
-            EventKind::AuctionBid,
-            EventKind::AuctionDeal,
-            EventKind::BadDebt,
-            EventKind::CircuitBreaker,
-            EventKind::MarginChange,
-        ];
-        let reasons = [
-            None,
-            Some(Reason::OracleStale),
-            Some(Reason::BelowDust),
-            Some(Reason::Unprofitable),
-            Some(Reason::NoLiquidatorCapital),
-            Some(Reason::NoLiquidity),
-            Some(Reason::Paused),
-            Some(Reason::MustNotLeaveDust),
-            Some(Reason::GasTooHigh),
-            Some(Reason::BelowWarn),
-            Some(Reason::BelowOne),
-            Some(Reason::Recovered),
-            Some(Reason::AnchorRejected),
-            Some(Reason::Deficit),
-            Some(Reason::AuctionShortfall),
-            Some(Reason::VolatilityHigh),
-            Some(Reason::VolatilityNormal),
-            Some(Reason::PriceMove),
-        ];
+        let kinds = EventKind::ALL;
+        let reasons: Vec<Option<Reason>> = std::iter::once(None)
+            .chain(Reason::ALL.iter().copied().map(Some))
+            .collect();
         let mut events = Vec::new();
         let mut n = 0usize;
         for (i, w) in wads.iter().enumerate() {
