@@ -52,17 +52,9 @@ fn usd_figure(key: &str, label: &str, w: Wad) -> Figure {
     figure(key, label, w.to_string(), f::usd(w))
 }
 
-/// `count / total` as an exact wad ratio.
+/// `count / total` as an exact wad ratio (0 without a total).
 fn ratio_of(count: u64, total: u64) -> Wad {
-    if total == 0 {
-        return Wad::ZERO;
-    }
-    Wad(shortfall_core::money::mul_div_down(
-        count as i128,
-        1_000_000_000_000_000_000,
-        total as i128,
-    )
-    .unwrap_or(0))
+    f::fraction(Wad::from_int(count as i64), Wad::from_int(total as i64)).unwrap_or(Wad::ZERO)
 }
 
 fn is_auction(l: &LiquidationRecord) -> bool {
@@ -525,17 +517,7 @@ fn book_notice(run: &RunData) -> BookInfo {
 fn headline(run: &RunData, liquidated_collateral: Wad) -> Vec<Figure> {
     let s = &run.summary;
     let blocked: u64 = s.blocked_attempts.values().sum();
-    let bad_share = if s.initial_debt_usd.0 > 0 {
-        shortfall_core::money::mul_div_down(
-            s.bad_debt_usd.0,
-            1_000_000_000_000_000_000,
-            s.initial_debt_usd.0,
-        )
-        .map(Wad)
-        .unwrap_or(Wad::ZERO)
-    } else {
-        Wad::ZERO
-    };
+    let bad_share = f::fraction(s.bad_debt_usd, s.initial_debt_usd).unwrap_or(Wad::ZERO);
     vec![
         usd_figure("bad_debt_usd", "Bad debt", s.bad_debt_usd),
         figure(
@@ -595,7 +577,7 @@ fn headline(run: &RunData, liquidated_collateral: Wad) -> Vec<Figure> {
     ]
 }
 
-fn methodology(run: &RunData, cfg: &Config) -> (Vec<String>, Vec<String>) {
+fn methodology(run: &RunData, cfg: &Config, book: &BookInfo) -> (Vec<String>, Vec<String>) {
     let s = &run.summary;
     let mut m = vec![
         format!(
@@ -616,8 +598,8 @@ fn methodology(run: &RunData, cfg: &Config) -> (Vec<String>, Vec<String>) {
         ));
     }
     let mut l = Vec::new();
-    if s.book_generated {
-        l.push(book_notice(run).notice);
+    if book.generated {
+        l.push(book.notice.clone());
     }
     l.push("Market prices are bar closes of the venues in the datasets; moves inside a bar are not seen. Prices quoted in USDT or USDC are read as USD.".into());
     for (asset, peg) in cfg.pegs() {
@@ -694,7 +676,8 @@ pub fn build_report(run: &RunData, opts: &ReportOptions) -> Result<Report, Repor
     let (liquidators, liquidators_note) = liquidators(run, opts);
     let mut blocked: Vec<(&String, &u64)> = s.blocked_attempts.iter().collect();
     blocked.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    let (methodology, limitations) = methodology(run, &cfg);
+    let book = book_notice(run);
+    let (methodology, limitations) = methodology(run, &cfg, &book);
     let meta = &run.run.meta;
     let mut command = vec!["shortfall".to_string()];
     command.extend(run.run.command_line.iter().map(|a| shell_quote(a)));
@@ -707,7 +690,7 @@ pub fn build_report(run: &RunData, opts: &ReportOptions) -> Result<Report, Repor
         preset: s.preset.clone(),
         window: format!("{} to {}", f::time(s.window_start), f::time(s.window_end)),
         generated_at: opts.timestamp.clone(),
-        book: book_notice(run),
+        book,
         headline: headline(run, liquidated_collateral),
         worst_hour: worst,
         references: cfg

@@ -128,17 +128,12 @@ fn is_npl(l: &LoanOutcome) -> bool {
     l.status == LoanStatus::NonPerforming || l.shortfall_usd > Wad::ZERO
 }
 
-fn row(a: Option<&LoanOutcome>, b: Option<&LoanOutcome>) -> CompareRow {
-    let any = a.or(b).expect("one side");
-    let sa = a.map(|l| l.shortfall_usd).unwrap_or(Wad::ZERO);
-    let sb = b.map(|l| l.shortfall_usd).unwrap_or(Wad::ZERO);
-    let status = |l: Option<&LoanOutcome>| {
-        l.map(|l| l.status.as_str().replace('_', " "))
-            .unwrap_or_else(|| "absent".into())
-    };
+fn row(a: &LoanOutcome, b: &LoanOutcome) -> CompareRow {
+    let (sa, sb) = (a.shortfall_usd, b.shortfall_usd);
+    let status = |l: &LoanOutcome| l.status.as_str().replace('_', " ");
     CompareRow {
-        account: any.account.clone(),
-        market: any.market.clone(),
+        account: a.account.clone(),
+        market: a.market.clone(),
         status_a: status(a),
         status_b: status(b),
         shortfall_a: f::usd(sa),
@@ -235,14 +230,14 @@ pub fn build_compare(
             Some(lb) => {
                 matched += 1;
                 if is_npl(la) && !is_npl(lb) {
-                    only_a.push((la.shortfall_usd, row(Some(la), Some(lb))));
+                    only_a.push((la.shortfall_usd, row(la, lb)));
                 }
                 if is_npl(lb) && !is_npl(la) {
-                    only_b.push((lb.shortfall_usd, row(Some(la), Some(lb))));
+                    only_b.push((lb.shortfall_usd, row(la, lb)));
                 }
                 let d = lb.shortfall_usd - la.shortfall_usd;
                 if d != Wad::ZERO {
-                    changes.push((Wad(d.0.abs()), row(Some(la), Some(lb))));
+                    changes.push((Wad(d.0.abs()), row(la, lb)));
                 }
             }
             None => unmatched += 1,

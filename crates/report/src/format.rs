@@ -7,7 +7,7 @@
 
 use shortfall_core::{Micros, Wad};
 
-const WAD: u128 = 1_000_000_000_000_000_000;
+const WAD: u128 = shortfall_core::money::WAD as u128;
 
 /// Groups the digits of `n` in thousands: `1234567` -> `1,234,567`.
 pub fn group(n: u128) -> String {
@@ -91,15 +91,18 @@ pub fn pct(ratio: Wad) -> String {
     format!("{}%", decimal(Wad(ratio.0.saturating_mul(100)), 2))
 }
 
+/// `part / whole` as an exact wad ratio, rounded down (None when the whole
+/// is zero or the ratio does not fit).
+pub fn fraction(part: Wad, whole: Wad) -> Option<Wad> {
+    if whole.0 == 0 {
+        return None;
+    }
+    shortfall_core::money::mul_div_down(part.0, WAD as i128, whole.0).map(Wad)
+}
+
 /// `part / whole` as a percentage (`-` when the whole is zero).
 pub fn share(part: Wad, whole: Wad) -> String {
-    if whole.0 == 0 {
-        return "-".into();
-    }
-    match shortfall_core::money::mul_div_down(part.0, WAD as i128, whole.0) {
-        Some(r) => pct(Wad(r)),
-        None => "-".into(),
-    }
+    fraction(part, whole).map_or_else(|| "-".into(), pct)
 }
 
 /// A count: `1,234`.
@@ -129,7 +132,8 @@ pub fn price(w: Wad) -> String {
 
 /// `2020-03-12 10:00:00 UTC`.
 pub fn time(t: Micros) -> String {
-    format!("{} UTC", &t.to_iso()[..19.min(t.to_iso().len())])
+    let iso = t.to_iso();
+    format!("{} UTC", &iso[..19.min(iso.len())])
 }
 
 /// `2020-03-12 10:00` (UTC), for tables.
