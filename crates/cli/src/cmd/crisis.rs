@@ -7,7 +7,6 @@
 //! their manifest (each raw file with its sha256), and `pack.toml`, the
 //! recipe `crisis build` follows to derive them again from the raw files.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -190,27 +189,18 @@ fn show(g: &Global, name: &str) -> anyhow::Result<ExitCode> {
         if let Some(d) = &sc.description {
             println!("\n{d}\n");
         }
-        let resolved: toml::Table = sc.resolved_toml().parse()?;
-        let mut flat = BTreeMap::new();
-        for k in ["policy", "oracle", "frictions", "book", "accounting"] {
-            if let Some(v) = resolved.get(k) {
-                flatten(k, v, &mut flat);
+        // The same settings and sources a report lists.
+        let cfg = shortfall_report::settings::parse(&sc.resolved_toml())?;
+        for g in cfg.groups() {
+            println!("{}:", g.title);
+            for r in &g.rows {
+                let src = r
+                    .source
+                    .as_deref()
+                    .map(|v| format!("  ({v})"))
+                    .unwrap_or_default();
+                println!("  {} = {}{src}", r.key, r.value);
             }
-        }
-        println!("settings (source):");
-        for (k, v) in &flat {
-            let src = sc
-                .sources
-                .iter()
-                .filter(|(s, _)| {
-                    k == *s
-                        || (k.starts_with(s.as_str())
-                            && matches!(k.as_bytes().get(s.len()), Some(b'.') | Some(b'[')))
-                })
-                .max_by_key(|(s, _)| s.len())
-                .map(|(_, v)| format!("  ({v})"))
-                .unwrap_or_default();
-            println!("  {k} = {v}{src}");
         }
         if !sc.references.is_empty() {
             println!("published figures:");
@@ -244,27 +234,6 @@ fn show(g: &Global, name: &str) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
-    match v {
-        toml::Value::Table(t) => {
-            for (k, v) in t {
-                flatten(&format!("{prefix}.{k}"), v, out);
-            }
-        }
-        toml::Value::Array(a) if !a.is_empty() && a.iter().all(toml::Value::is_table) => {
-            for (i, v) in a.iter().enumerate() {
-                flatten(&format!("{prefix}[{i}]"), v, out);
-            }
-        }
-        toml::Value::String(s) => {
-            out.insert(prefix.to_string(), s.clone());
-        }
-        other => {
-            out.insert(prefix.to_string(), other.to_string());
-        }
-    }
 }
 
 fn run_pack(
