@@ -108,6 +108,19 @@ fn run_writes_the_report_with_published_figures_and_is_reproducible() {
         "sources shown"
     );
     assert!(html.contains("GENERATED"));
+    // The report written from the run in memory is the one `shortfall
+    // report` renders from the folder.
+    let html = std::fs::read(a.join("report.html")).unwrap();
+    let json = std::fs::read(a.join("report.json")).unwrap();
+    stdout(&shortfall(&["report", a.to_str().unwrap()]));
+    assert!(
+        html == std::fs::read(a.join("report.html")).unwrap(),
+        "report.html differs"
+    );
+    assert!(
+        json == std::fs::read(a.join("report.json")).unwrap(),
+        "report.json differs"
+    );
     // Same inputs and command, same bytes (the command line is part of the
     // report's provenance, so the second run writes to the same folder).
     let before: Vec<Vec<u8>> = FILES

@@ -75,6 +75,19 @@ pub fn render_run(
     Ok((report, html, json))
 }
 
+/// Writes the report of `run` to `html_path` and the JSON twin next to it,
+/// each atomically (for a run still in memory, e.g. just replayed).
+pub fn write_run_report(
+    run: &shortfall_store::RunData,
+    html_path: &Path,
+    templates: &Templates,
+    opts: &ReportOptions,
+) -> Result<(Report, Written), ReportError> {
+    let (report, html, json) = render_run(run, templates, opts)?;
+    let w = write_pair(html_path, &html, &json)?;
+    Ok((report, w))
+}
+
 /// Reads the run folder `run_dir` and writes its report to `out` (default
 /// `run_dir/report.html`) and the JSON twin next to it, each atomically.
 pub fn write_report(
@@ -84,12 +97,10 @@ pub fn write_report(
     opts: &ReportOptions,
 ) -> Result<(Report, Written), ReportError> {
     let run = shortfall_store::read_run_without_events(run_dir)?;
-    let (report, html, json) = render_run(&run, templates, opts)?;
     let html_path = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| run_dir.join(REPORT_HTML));
-    let w = write_pair(&html_path, &html, &json)?;
-    Ok((report, w))
+    write_run_report(&run, &html_path, templates, opts)
 }
 
 /// Reads two run folders and writes their comparison to `out` (HTML) and

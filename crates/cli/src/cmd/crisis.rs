@@ -254,14 +254,10 @@ fn run_pack(
         no_report: false,
         render,
     };
-    let (code, run_dir) = super::replay::execute(g, args)?;
-    let Some(run_dir) = run_dir else {
+    let (code, report) = super::replay::execute(g, args)?;
+    let Some(report) = report else {
         return Ok(code);
     };
-    let json = run_dir.join(shortfall_report::REPORT_JSON);
-    let report: shortfall_report::Report = serde_json::from_slice(
-        &std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?,
-    )?;
     if !report.references.is_empty() {
         println!();
         println!("replayed against published figures:");

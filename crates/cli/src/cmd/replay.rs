@@ -152,9 +152,12 @@ pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     Ok(execute(g, args)?.0)
 }
 
-/// Runs a scenario; returns the exit code and, when the run was written,
-/// its folder.
-pub fn execute(g: &Global, args: ReplayArgs) -> anyhow::Result<(ExitCode, Option<PathBuf>)> {
+/// Runs a scenario; returns the exit code and the report, when one was
+/// written.
+pub fn execute(
+    g: &Global,
+    args: ReplayArgs,
+) -> anyhow::Result<(ExitCode, Option<shortfall_report::Report>)> {
     let text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("reading scenario {}", args.scenario.display()))?;
     let sc = Scenario::from_toml_with_sets(&text, &args.set)
@@ -258,16 +261,26 @@ pub fn execute(g: &Global, args: ReplayArgs) -> anyhow::Result<(ExitCode, Option
     };
     let command_line: Vec<String> = std::env::args().skip(1).collect();
     shortfall_store::write_run(&dir, &out, &command_line)?;
+    // The report is built from the run in memory: the same data the folder
+    // holds (a run folder reads back equal), without reading it again.
+    let run = shortfall_store::RunData {
+        run: shortfall_store::RunJson::new(&out.run_meta, &command_line),
+        events: Vec::new(),
+        liquidations: out.liquidations,
+        loans: out.loans,
+        series: out.series,
+        summary: out.summary,
+    };
     let report = if args.no_report {
         None
     } else {
         spinner.set_message("writing report");
-        Some(super::report::write(&dir, None, &args.render)?)
+        Some(super::report::write_in_memory(&run, &dir, &args.render)?)
     };
     spinner.finish_and_clear();
-    let s = &out.summary;
+    let s = &run.summary;
     println!("{}", dir.display());
-    println!("run_id            {}", out.run_meta.run_id);
+    println!("run_id            {}", run.run.meta.run_id);
     println!(
         "book              {} positions ({})",
         s.positions, s.book_origin
@@ -280,10 +293,11 @@ pub fn execute(g: &Global, args: ReplayArgs) -> anyhow::Result<(ExitCode, Option
         usd(s.liquidated_volume_usd),
         s.liquidation_count
     );
-    if let Some(r) = report {
-        println!("report            {}", r.display());
-    }
-    Ok((ExitCode::SUCCESS, Some(dir)))
+    let report = report.map(|(r, html)| {
+        println!("report            {}", html.display());
+        r
+    });
+    Ok((ExitCode::SUCCESS, report))
 }
 
 #[cfg(test)]

@@ -32,6 +32,23 @@ pub fn write(
     Ok(w.html)
 }
 
+/// Writes the report of a run still in memory into its folder `run_dir`.
+pub fn write_in_memory(
+    run: &shortfall_store::RunData,
+    run_dir: &Path,
+    r: &RenderArgs,
+) -> anyhow::Result<(shortfall_report::Report, std::path::PathBuf)> {
+    let t = templates(r)?;
+    let (report, w) = shortfall_report::write_run_report(
+        run,
+        &run_dir.join(shortfall_report::REPORT_HTML),
+        &t,
+        &options(r),
+    )
+    .with_context(|| format!("report of {}", run_dir.display()))?;
+    Ok((report, w.html))
+}
+
 pub fn run(_g: &Global, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let html = write(&args.run, args.out.as_deref(), &args.render)?;
     println!("{}", html.display());
