@@ -322,13 +322,49 @@ struct Engine<'a> {
     version: String,
 }
 
+/// Bars at a constant price for each `market.pegs` asset without bars of
+/// its own, at the times and intervals of the other bars (so the pegged
+/// asset is priced wherever anything is). Venue: the first of
+/// `market.venues` (so the venue filter keeps them), else `peg`.
+fn peg_bars(sc: &Scenario, prices: &[PriceBar]) -> Vec<PriceBar> {
+    let pegs: Vec<(&String, &Wad)> = sc
+        .market
+        .pegs
+        .iter()
+        .filter(|(asset, _)| !prices.iter().any(|b| &b.base == *asset))
+        .collect();
+    if pegs.is_empty() {
+        return Vec::new();
+    }
+    let venue = sc.market.venues.first().map_or("peg", String::as_str);
+    let times: std::collections::BTreeSet<(i64, i64)> =
+        prices.iter().map(|b| (b.ts.0, b.interval_secs)).collect();
+    let mut out = Vec::with_capacity(pegs.len() * times.len());
+    for (asset, peg) in pegs {
+        for (ts, interval) in &times {
+            out.push(PriceBar::flat(
+                Micros(*ts),
+                venue,
+                asset,
+                "USD",
+                *interval,
+                *peg,
+            ));
+        }
+    }
+    out
+}
+
 /// Runs a scenario on its input.
 pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, ReplayError> {
     scenario.validate()?;
     let (start, end) = scenario.window_micros()?;
+    // Market bars: the input's, plus constant ones for `market.pegs`.
+    let pegged = peg_bars(scenario, &input.prices);
+    let bars = || input.prices.iter().chain(pegged.iter());
     // Asset universe.
     let mut names: BTreeMap<String, ()> = BTreeMap::new();
-    for b in &input.prices {
+    for b in bars() {
         names.insert(b.base.clone(), ());
     }
     for a in scenario.policy.assets.keys() {
@@ -343,7 +379,7 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
                 .as_ref()
                 .ok_or_else(|| cfg("book.generator", "missing"))?;
             let mut first: BTreeMap<String, Wad> = BTreeMap::new();
-            for b in &input.prices {
+            for b in bars() {
                 let t = Micros(b.ts.0 + b.interval_secs * Micros::PER_SEC);
                 if t >= start && t <= end && !first.contains_key(&b.base) {
                     first.insert(b.base.clone(), b.close);
@@ -482,7 +518,7 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
 
     // Static stream.
     let mut by_ts: BTreeMap<(Micros, u16), Vec<(String, Wad)>> = BTreeMap::new();
-    for b in &input.prices {
+    for b in bars() {
         let t = Micros(b.ts.0 + b.interval_secs * Micros::PER_SEC);
         if t < start || t > end {
             continue;

@@ -85,7 +85,8 @@ pub struct MarketConfig {
     pub venues: Vec<String>,
     /// Assets with no market data in the datasets, valued at a constant
     /// price (`USDT = 1`): an explicit assumption, listed in every report.
-    /// Ignored for an asset that has bars.
+    /// Ignored for an asset that has bars. The engine adds the constant
+    /// bars (`engine::peg_bars`), so library users get them too.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pegs: BTreeMap<String, Wad>,
 }

@@ -278,3 +278,25 @@ fn dynamic_margin_logs_changes() {
     assert!(changes.len() >= 2, "{changes:?}"); // raised during the crash, back after
     assert_eq!(changes[0].reason, Some(Reason::VolatilityHigh));
 }
+
+/// `market.pegs` prices an asset that has no bars; without it the positions
+/// holding it are unpriced.
+#[test]
+fn market_pegs_price_assets_without_data() {
+    let eth_only = bars("ETH", 360, crash(1700.0, 120, 360));
+    let sc = Scenario::from_toml(AAVE).unwrap();
+    let out = run(&sc, &input(eth_only.clone(), book())).unwrap();
+    assert_eq!(out.summary.unpriced_count, 3, "no USDC bars, no peg");
+    let pegged = format!("{AAVE}\n[market]\npegs = {{ USDC = 1 }}\n");
+    let sc = Scenario::from_toml(&pegged).unwrap();
+    let a = run(&sc, &input(eth_only, book())).unwrap();
+    let b = run(
+        &Scenario::from_toml(AAVE).unwrap(),
+        &input(prices(1700.0, 120), book()),
+    )
+    .unwrap();
+    assert_eq!(a.summary.unpriced_count, 0);
+    // A peg of 1 is the same as flat USDC bars at 1.
+    assert_eq!(a.loans, b.loans);
+    assert_eq!(a.liquidations, b.liquidations);
+}

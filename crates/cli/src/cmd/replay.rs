@@ -96,38 +96,6 @@ pub fn read_gas(
     Ok(out)
 }
 
-/// Bars at a constant price for each `market.pegs` asset without bars of
-/// its own, at the times and intervals of the other assets' bars (so the
-/// pegged asset is priced wherever anything is). Venue: the first of
-/// `market.venues` (so the venue filter keeps them), else `peg`.
-fn add_pegs(prices: &mut Vec<PriceBar>, sc: &Scenario) {
-    let venue = sc
-        .market
-        .venues
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "peg".to_string());
-    let times: std::collections::BTreeSet<(i64, i64)> =
-        prices.iter().map(|b| (b.ts.0, b.interval_secs)).collect();
-    let mut extra = Vec::new();
-    for (asset, peg) in &sc.market.pegs {
-        if prices.iter().any(|b| &b.base == asset) {
-            continue;
-        }
-        for (ts, interval) in &times {
-            extra.push(PriceBar::flat(
-                shortfall_core::Micros(*ts),
-                &venue,
-                asset,
-                "USD",
-                *interval,
-                *peg,
-            ));
-        }
-    }
-    prices.extend(extra);
-}
-
 /// Records what a run read of a dataset table, for its provenance: the
 /// table file's sha256 (`TABLE`), the manifest's (`TABLE/manifest.json`) and
 /// each raw source file the table was ingested from (`TABLE/source/FILE`).
@@ -192,7 +160,6 @@ pub fn execute(
             t >= start.0 && t <= end.0
         });
     }
-    add_pegs(&mut prices, &sc);
     spinner.set_message("loading oracle rounds");
     let mut oracle_rounds: Vec<OracleRound> = Vec::new();
     if let Some(r) = &ds.oracle_rounds {
