@@ -4,6 +4,7 @@
 //! without DuckDB or Arrow.
 
 pub mod book;
+pub mod lending;
 pub mod money;
 pub mod order;
 pub mod provenance;
@@ -12,6 +13,7 @@ pub mod run;
 pub mod time;
 
 pub use book::{Book, BookOrigin, LegSide, Position, PositionLeg};
+pub use lending::{LendingEvent, LendingKind, ObservedLiquidation, Reserve};
 pub use money::{Amount, AmountError, Ray, Wad};
 pub use order::{Phase, ReplayKey};
 pub use provenance::SourceRecord;

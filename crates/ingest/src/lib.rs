@@ -21,6 +21,7 @@
 
 mod ctx;
 pub mod error;
+pub mod events;
 pub mod formats;
 pub mod num;
 pub mod options;

@@ -82,6 +82,25 @@ pub fn parse_wad(field: &[u8]) -> Option<Wad> {
     Some(Wad(if neg { -v } else { v }))
 }
 
+/// Parses a decimal number written scaled by 10^`decimals` (a price in wei
+/// per token: `1.84e+17` with 18 decimals is 0.184) exactly, even when the
+/// scaled number itself would not fit a [`Wad`].
+pub fn parse_wad_scaled(field: &[u8], decimals: u32) -> Option<Wad> {
+    if decimals == 0 {
+        return parse_wad(field);
+    }
+    let s = std::str::from_utf8(trim(field)).ok()?;
+    let (mantissa, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], s.get(i + 1..)?.parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    if mantissa.is_empty() || mantissa.contains(['e', 'E']) {
+        return None;
+    }
+    let exp = exp.checked_sub(i32::try_from(decimals).ok()?)?;
+    slow(format!("{mantissa}e{exp}").as_bytes())
+}
+
 /// Parses an optionally signed integer that fits an `i64`.
 pub fn parse_i64(field: &[u8]) -> Option<i64> {
     let b = trim(field);
@@ -214,6 +233,28 @@ pub fn show(field: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scaled_decimals() {
+        let w = |s: &str| Wad::parse_decimal(s, false).unwrap();
+        assert_eq!(
+            parse_wad_scaled(b"437325827098125.0", 18),
+            Some(w("0.000437325827098125"))
+        );
+        assert_eq!(
+            parse_wad_scaled(b"1.843455665219044e+17", 18),
+            Some(w("0.1843455665219044"))
+        );
+        // 966,183 ETH per LP token: 9.66e41 as a wad-scaled integer, yet exact here.
+        assert_eq!(
+            parse_wad_scaled(b"9.661830428611216e+23", 18),
+            Some(w("966183.0428611216"))
+        );
+        assert_eq!(parse_wad_scaled(b"12.5", 0), Some(w("12.5")));
+        assert_eq!(parse_wad_scaled(b"", 18), None);
+        assert_eq!(parse_wad_scaled(b"e5", 18), None);
+        assert_eq!(parse_wad_scaled(b"1x", 18), None);
+    }
 
     fn w(s: &str) -> Wad {
         Wad::parse_decimal(s, true).unwrap()

@@ -1,11 +1,15 @@
 //! The registry of canonical tables. Adding a table: one module with its
 //! column list, encoder and decoder, and one line in [`TABLES`].
 
+pub(crate) mod cols;
 pub mod events;
+pub mod lending_events;
 pub mod liquidations;
 pub mod loans;
+pub mod observed_liquidations;
 pub mod oracle_rounds;
 pub mod prices;
+pub mod reserves;
 pub mod series;
 
 use std::path::Path;
@@ -64,6 +68,21 @@ pub struct Column {
     pub doc: &'static str,
 }
 
+/// Shorthand for a [`Column`] in table definitions.
+pub(crate) const fn col(
+    name: &'static str,
+    ty: ColType,
+    nullable: bool,
+    doc: &'static str,
+) -> Column {
+    Column {
+        name,
+        ty,
+        nullable,
+        doc,
+    }
+}
+
 /// A canonical table.
 #[derive(Debug)]
 pub struct TableDef {
@@ -82,6 +101,9 @@ pub const TABLES: &[&TableDef] = &[
     &liquidations::TABLE,
     &loans::TABLE,
     &series::TABLE,
+    &lending_events::TABLE,
+    &reserves::TABLE,
+    &observed_liquidations::TABLE,
 ];
 
 /// Decimal128(38, 18) column from optional raw wad values.
