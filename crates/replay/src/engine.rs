@@ -23,6 +23,8 @@ use shortfall_core::money::{mul_div_down, WAD};
 use shortfall_core::{Book, Micros, OracleRound, Phase, PriceBar, ReplayKey, Wad};
 
 use crate::error::{cfg, ReplayError};
+use crate::legs::{prefetch, Leg, Legs};
+use crate::names::Names;
 use crate::oracle::{Oracle, OracleOutcome, Override};
 use crate::output::*;
 use crate::rules::{aave, compound, maker, to_bps, RuleBlock};
@@ -136,13 +138,11 @@ struct AssetState {
     debt_in_auction: i128,
 }
 
+/// A position's replay state apart from its legs ([`Engine::legs`]) and
+/// the two flags read on every evaluation ([`Engine::band`],
+/// [`Engine::pending`]).
 #[derive(Default)]
 struct Pos {
-    coll: Vec<(u16, i128)>,
-    debt: Vec<(u16, i128)>,
-    band: u8,
-    armed: bool,
-    pending: bool,
     backoff: i64,
     first_liq: Option<Micros>,
     min_health: Option<i128>,
@@ -281,13 +281,19 @@ fn median(mut v: Vec<Wad>) -> Option<Wad> {
 
 struct Engine<'a> {
     sc: &'a Scenario,
-    /// The book the positions come from (same order): names for the output.
-    book: &'a Book,
     preset: Preset,
     start: Micros,
     end: Micros,
     assets: Vec<AssetState>,
     pos: Vec<Pos>,
+    /// Balances of every position.
+    legs: Legs,
+    /// Account ids and markets of the positions.
+    names: Names,
+    /// Health band per position (`BAND_*`).
+    band: Vec<u8>,
+    /// Per position: a liquidation attempt is scheduled.
+    pending: Vec<bool>,
     /// Trigger generation per position (kept apart: the trigger index
     /// checks it for every fired entry).
     gens: Vec<u32>,
@@ -601,6 +607,12 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
 
     // Positions.
     let mut pos = Vec::with_capacity(book.positions.len());
+    let n_legs = book
+        .positions
+        .iter()
+        .map(|p| p.collateral.len() + p.debt.len())
+        .sum();
+    let mut legs = Legs::with_capacity(book.positions.len(), n_legs);
     for p in &book.positions {
         let conv = |m: &BTreeMap<String, Wad>,
                     assets: &mut Vec<AssetState>,
@@ -631,10 +643,8 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
         };
         let coll = conv(&p.collateral, &mut assets, true)?;
         let debt = conv(&p.debt, &mut assets, false)?;
+        legs.push(&coll, &debt);
         pos.push(Pos {
-            coll,
-            debt,
-            band: BAND_NONE,
             backoff: RETRY_MIN,
             ..Default::default()
         });
@@ -663,13 +673,16 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
     let unarmed: Vec<u32> = (0..pos.len() as u32).collect();
     let mut e = Engine {
         sc: scenario,
-        book: &book,
         preset: scenario.policy.preset,
         start,
         end,
         assets,
         gens: vec![0; pos.len()],
+        band: vec![BAND_NONE; pos.len()],
+        pending: vec![false; pos.len()],
         pos,
+        legs,
+        names: Names::new(&book),
         liqs,
         gas: input.gas.clone().unwrap_or_default(),
         native,
@@ -1016,12 +1029,7 @@ impl Engine<'_> {
             });
             // Health of every holder changes without a price move.
             let holders: Vec<u32> = (0..self.pos.len() as u32)
-                .filter(|&i| {
-                    self.pos[i as usize]
-                        .coll
-                        .iter()
-                        .any(|(x, _)| *x as usize == a)
-                })
+                .filter(|&i| self.legs.coll(i).iter().any(|(x, _)| *x as usize == a))
                 .collect();
             for i in holders {
                 self.evaluate(i, t);
@@ -1070,11 +1078,10 @@ impl Engine<'_> {
             self.newly_priced = false;
             let un = std::mem::take(&mut self.unarmed);
             for i in un {
-                let p = &self.pos[i as usize];
-                let priced = p
-                    .coll
+                let priced = self
+                    .legs
+                    .all(i)
                     .iter()
-                    .chain(p.debt.iter())
                     .all(|(a, _)| self.assets[*a as usize].oracle.answer.is_some());
                 if priced {
                     hit.push(i);
@@ -1085,7 +1092,18 @@ impl Engine<'_> {
         }
         hit.sort_unstable();
         hit.dedup();
-        for &i in &hit {
+        // Fetch ahead: spans PF_SPAN positions ahead, legs PF_LEGS ahead.
+        const PF_SPAN: usize = 16;
+        const PF_LEGS: usize = 8;
+        for (j, &i) in hit.iter().enumerate() {
+            if let Some(&n) = hit.get(j + PF_SPAN) {
+                self.legs.prefetch_span(n);
+            }
+            if let Some(&n) = hit.get(j + PF_LEGS) {
+                self.legs.prefetch_legs(n);
+                self.names.prefetch(n);
+                prefetch(&self.band[n as usize]);
+            }
             self.evaluate(i, t);
         }
         self.scratch_hit = hit;
@@ -1094,12 +1112,12 @@ impl Engine<'_> {
 
     /// Exact health (wad) at oracle prices; None when unpriced or no debt.
     fn health(&self, i: u32) -> Option<i128> {
-        let p = &self.pos[i as usize];
-        let debt_total: i128 = p.debt.iter().map(|d| d.1).sum();
+        let (coll, debt) = self.legs.split(i);
+        let debt_total: i128 = debt.iter().map(|d| d.1).sum();
         if debt_total == 0 {
             return Some(i128::MAX);
         }
-        for (a, _) in p.coll.iter().chain(p.debt.iter()) {
+        for (a, _) in coll.iter().chain(debt.iter()) {
             self.assets[*a as usize].oracle.answer?;
         }
         Some(match self.preset {
@@ -1110,17 +1128,12 @@ impl Engine<'_> {
                         self.assets[*a as usize].res,
                     )
                 };
-                aave::account_data_iter(p.coll.iter().map(leg), p.debt.iter().map(leg))
-                    .health_factor
+                aave::account_data_iter(coll.iter().map(leg), debt.iter().map(leg)).health_factor
             }
             Preset::CompoundV2 => {
-                let c: Vec<compound::CollateralLeg> = p
-                    .coll
-                    .iter()
-                    .map(|(a, x)| self.ctoken_leg(*a, *x))
-                    .collect();
-                let d: Vec<(i128, i128)> = p
-                    .debt
+                let c: Vec<compound::CollateralLeg> =
+                    coll.iter().map(|(a, x)| self.ctoken_leg(*a, *x)).collect();
+                let d: Vec<(i128, i128)> = debt
                     .iter()
                     .map(|(a, x)| (x / self.assets[*a as usize].unit_div, self.comp_price(*a)))
                     .collect();
@@ -1133,8 +1146,7 @@ impl Engine<'_> {
             }
             Preset::MakerFlip | Preset::MakerClip => {
                 let mat = self.sc.policy.maker.mat.0;
-                let cv: i128 = p
-                    .coll
+                let cv: i128 = coll
                     .iter()
                     .map(|(a, x)| {
                         wmul(
@@ -1143,8 +1155,7 @@ impl Engine<'_> {
                         )
                     })
                     .sum();
-                let dv: i128 = p
-                    .debt
+                let dv: i128 = debt
                     .iter()
                     .map(|(a, x)| {
                         wmul(
@@ -1219,15 +1230,14 @@ impl Engine<'_> {
             BAND_OK
         };
         let pidx = i as usize;
-        self.pos[pidx].armed = true;
-        let old = self.pos[pidx].band;
+        let old = self.band[pidx];
         if old != band {
             // Sampled at band changes only, so it does not depend on how
             // often the trigger index asks for evaluations.
             self.note_health(i, h);
         }
         if old != band && !(old == BAND_NONE && band == BAND_OK) {
-            let acct = self.book.positions[pidx].account.clone();
+            let acct = self.names.account(i).to_string();
             let reason = if band > old || old == BAND_NONE && band == BAND_OK {
                 Reason::Recovered
             } else if band == BAND_BELOW_ONE {
@@ -1250,11 +1260,11 @@ impl Engine<'_> {
                 r.reason = Some(reason);
             });
         }
-        self.pos[pidx].band = band;
+        self.band[pidx] = band;
         if band == BAND_BELOW_ONE {
             self.pos[pidx].first_liq.get_or_insert(t);
-            if !self.pos[pidx].pending {
-                self.pos[pidx].pending = true;
+            if !self.pending[pidx] {
+                self.pending[pidx] = true;
                 let lat = self.liqs[0].latency_secs;
                 let at = Micros(t.0 + lat * Micros::PER_SEC);
                 self.push(
@@ -1280,7 +1290,6 @@ impl Engine<'_> {
     fn arm(&mut self, i: u32, h: i128, band: u8) {
         let g = self.gens[i as usize].wrapping_add(1);
         self.gens[i as usize] = g;
-        let p = &self.pos[i as usize];
         if h == i128::MAX {
             // no debt: nothing can make it liquidatable
             return;
@@ -1297,14 +1306,13 @@ impl Engine<'_> {
         // debt price <= q0 / r the debt is <= D0 / r. The slack is shared
         // between the sides that can move (fixed-peg assets cannot).
         let var = |a: &u16| self.assets[*a as usize].variable;
-        let sides = (p.coll.iter().any(|l| var(&l.0)) as u32
-            + p.debt.iter().any(|l| var(&l.0)) as u32)
-            .max(1);
-        let legs = p
-            .coll
+        let (coll, debt) = self.legs.split(i);
+        let sides =
+            (coll.iter().any(|l| var(&l.0)) as u32 + debt.iter().any(|l| var(&l.0)) as u32).max(1);
+        let legs = coll
             .iter()
             .map(|(a, _)| (*a, true))
-            .chain(p.debt.iter().map(|(a, _)| (*a, false)));
+            .chain(debt.iter().map(|(a, _)| (*a, false)));
         let assets = &mut self.assets;
         for (a, is_coll) in legs {
             if !assets[a as usize].variable {
@@ -1343,7 +1351,7 @@ impl Engine<'_> {
             return;
         }
         p.last_reason = Some(reason);
-        let acct = self.book.positions[i as usize].account.clone();
+        let acct = self.names.account(i).to_string();
         let actor = actor.to_string();
         self.log(t, EventKind::LiquidationBlocked, |r| {
             r.account = Some(acct);
@@ -1383,22 +1391,19 @@ impl Engine<'_> {
         match h {
             Some(h) if h < WAD => {}
             _ => {
-                let p = &mut self.pos[i as usize];
-                p.pending = false;
-                p.backoff = RETRY_MIN;
+                self.pending[i as usize] = false;
+                self.pos[i as usize].backoff = RETRY_MIN;
                 // Recovered before a liquidator acted: re-evaluate (logs the
                 // crossing, re-arms the triggers).
                 self.evaluate(i, t);
                 return Ok(());
             }
         }
-        let legs: Vec<u16> = {
-            let p = &self.pos[i as usize];
-            p.coll.iter().chain(p.debt.iter()).map(|l| l.0).collect()
-        };
-        if let Some(until) = legs
+        if let Some(until) = self
+            .legs
+            .all(i)
             .iter()
-            .map(|a| self.assets[*a as usize].paused_until)
+            .map(|(a, _)| self.assets[*a as usize].paused_until)
             .filter(|u| *u > t)
             .max()
         {
@@ -1413,17 +1418,19 @@ impl Engine<'_> {
             );
             return Ok(());
         }
-        if legs
+        if self
+            .legs
+            .all(i)
             .iter()
-            .any(|a| self.assets[*a as usize].oracle.is_stale(t))
+            .any(|(a, _)| self.assets[*a as usize].oracle.is_stale(t))
         {
             self.block(i, t, Reason::OracleStale, "protocol");
             self.retry(i, t, Reason::OracleStale);
             return Ok(());
         }
-        if self.pos[i as usize].coll.is_empty() {
+        if self.legs.coll(i).is_empty() {
             // nothing to seize; stays non-performing
-            self.pos[i as usize].pending = false;
+            self.pending[i as usize] = false;
             return Ok(());
         }
         if self.preset.is_fixed_spread() && self.cannot_profit(i, t) {
@@ -1477,9 +1484,9 @@ impl Engine<'_> {
         if min_profit <= Wad::ZERO {
             return false;
         }
-        let p = &self.pos[i as usize];
+        let (coll, debt) = self.legs.split(i);
         let mut rho = WAD;
-        for (a, _) in &p.debt {
+        for (a, _) in debt {
             let (Some(m), Some(o)) = (
                 self.market_px(*a as usize),
                 self.assets[*a as usize].oracle.answer,
@@ -1491,7 +1498,7 @@ impl Engine<'_> {
             }
         }
         let mut bound = 0i128;
-        for (a, x) in &p.coll {
+        for (a, x) in coll {
             let st = &self.assets[*a as usize];
             let (Some(m), Some(o)) = (self.market_px(*a as usize), st.oracle.answer) else {
                 return false;
@@ -1583,8 +1590,8 @@ impl Engine<'_> {
         if l.capital_usd <= Wad::ZERO {
             return Ok(Err(Reason::NoLiquidatorCapital));
         }
-        let p = &self.pos[i as usize];
-        let pick = |legs: &[(u16, i128)]| -> (u16, i128) {
+        let (coll, debt) = self.legs.split(i);
+        let pick = |legs: &[Leg]| -> Leg {
             *legs
                 .iter()
                 .max_by(|x, y| {
@@ -1594,8 +1601,8 @@ impl Engine<'_> {
                 })
                 .expect("non-empty")
         };
-        let (ca, camt) = pick(&p.coll);
-        let (da, damt) = pick(&p.debt);
+        let (ca, camt) = pick(coll);
+        let (da, damt) = pick(debt);
         let h_before = self.health(i).unwrap_or(0);
         let dst = &self.assets[da as usize];
         let cst = &self.assets[ca as usize];
@@ -1605,13 +1612,11 @@ impl Engine<'_> {
         let cover_base = (cover_tokens / dst.unit_div).max(0);
         let (repaid_base, coll_liq_base, fee_base, no_coll_left) = match self.preset {
             Preset::AaveV2 | Preset::AaveV3 | Preset::AaveV33 => {
-                let c: Vec<(i128, aave::Reserve)> = p
-                    .coll
+                let c: Vec<(i128, aave::Reserve)> = coll
                     .iter()
                     .map(|(a, x)| (x / self.assets[*a as usize].unit_div, self.reserve(*a)))
                     .collect();
-                let d: Vec<(i128, aave::Reserve)> = p
-                    .debt
+                let d: Vec<(i128, aave::Reserve)> = debt
                     .iter()
                     .map(|(a, x)| (x / self.assets[*a as usize].unit_div, self.reserve(*a)))
                     .collect();
@@ -1715,20 +1720,20 @@ impl Engine<'_> {
         let seized_usd = self.usd(ca, seized);
         let fee_usd = self.usd(ca, fee);
         {
-            let debt_before: i128 = self.pos[i as usize].debt.iter().map(|d| d.1).sum();
-            let p = &mut self.pos[i as usize];
-            for leg in p.coll.iter_mut().filter(|x| x.0 == ca) {
+            let debt_before: i128 = self.legs.debt(i).iter().map(|d| d.1).sum();
+            let (coll, debt) = self.legs.split_mut(i);
+            for leg in coll.iter_mut().filter(|x| x.0 == ca) {
                 leg.1 -= seized;
             }
-            for leg in p.debt.iter_mut().filter(|x| x.0 == da) {
+            for leg in debt.iter_mut().filter(|x| x.0 == da) {
                 leg.1 -= repaid;
             }
-            let neg = p.coll.iter().chain(p.debt.iter()).any(|l| l.1 < 0);
-            let debt_after: i128 = p.debt.iter().map(|d| d.1).sum();
+            let neg = self.legs.all(i).iter().any(|l| l.1 < 0);
+            let debt_after: i128 = self.legs.debt(i).iter().map(|d| d.1).sum();
             if neg || debt_after > debt_before {
                 return Err(ReplayError::Invariant {
                     seq: self.events.len() as u64,
-                    event: format!("liquidation of {}", self.book.positions[i as usize].account),
+                    event: format!("liquidation of {}", self.names.account(i)),
                     detail: if neg {
                         "negative balance".into()
                     } else {
@@ -1736,13 +1741,13 @@ impl Engine<'_> {
                     },
                 });
             }
-            p.coll.retain(|l| l.1 != 0);
-            p.debt.retain(|l| l.1 != 0);
+            self.legs.retain_nonzero(i);
+            self.pending[i as usize] = false;
+            let p = &mut self.pos[i as usize];
             p.liqs += 1;
             p.repaid_usd += repaid_usd;
             p.seized_usd += seized_usd;
             p.penalty_usd += (seized_usd - repaid_usd).max(Wad::ZERO);
-            p.pending = false;
             p.backoff = RETRY_MIN;
             p.last_reason = None;
         }
@@ -1756,8 +1761,8 @@ impl Engine<'_> {
             .saturating_add(profit.max(Wad::ZERO).0)
             .min(i128::MAX / 4));
         self.liq_by_asset.push((t, ca, seized_usd));
-        let acct = self.book.positions[i as usize].account.clone();
-        let market = self.book.positions[i as usize].market.clone();
+        let acct = self.names.account(i).to_string();
+        let market = self.names.market(i).to_string();
         let (cn, dn) = (
             self.assets[ca as usize].name.clone(),
             self.assets[da as usize].name.clone(),
@@ -1802,8 +1807,8 @@ impl Engine<'_> {
 
     fn reeval_later(&mut self, i: u32, t: Micros) {
         match self.health(i) {
-            Some(h) if h < WAD && !self.pos[i as usize].coll.is_empty() => {
-                self.pos[i as usize].pending = true;
+            Some(h) if h < WAD && !self.legs.coll(i).is_empty() => {
+                self.pending[i as usize] = true;
                 let lat = self.liqs[0].latency_secs.max(BLOCK_SECS);
                 let at = Micros(t.0 + lat * Micros::PER_SEC);
                 self.push(
@@ -1815,14 +1820,14 @@ impl Engine<'_> {
                     },
                 );
                 self.arm(i, h, BAND_BELOW_ONE);
-                self.pos[i as usize].band = BAND_BELOW_ONE;
+                self.band[i as usize] = BAND_BELOW_ONE;
             }
             _ => self.evaluate(i, t),
         }
     }
 
     fn book_deficit(&mut self, i: u32, t: Micros) {
-        let debts = std::mem::take(&mut self.pos[i as usize].debt);
+        let debts = self.legs.take_debt(i);
         for (a, x) in debts {
             if x == 0 {
                 continue;
@@ -1831,7 +1836,7 @@ impl Engine<'_> {
             self.assets[a as usize].debt_written_off += x;
             self.pos[i as usize].written_off_usd += usd;
             self.bad_debt_events.push((t, usd));
-            let acct = self.book.positions[i as usize].account.clone();
+            let acct = self.names.account(i).to_string();
             let name = self.assets[a as usize].name.clone();
             self.log(t, EventKind::BadDebt, |r| {
                 r.account = Some(acct);
@@ -1845,9 +1850,8 @@ impl Engine<'_> {
 
     /// Maker: bite the vault's largest collateral and start an auction.
     fn bite(&mut self, i: u32, t: Micros) {
-        let p = &self.pos[i as usize];
-        let (ca, ink) = *p
-            .coll
+        let (coll, debt) = self.legs.split(i);
+        let (ca, ink) = *coll
             .iter()
             .max_by(|x, y| {
                 self.usd(x.0, x.1)
@@ -1855,8 +1859,7 @@ impl Engine<'_> {
                     .then(y.0.cmp(&x.0))
             })
             .expect("coll");
-        let (da, art) = *p
-            .debt
+        let (da, art) = *debt
             .iter()
             .max_by(|x, y| {
                 self.usd(x.0, x.1)
@@ -1886,24 +1889,24 @@ impl Engine<'_> {
             )
         };
         {
-            let p = &mut self.pos[i as usize];
-            for l in p.coll.iter_mut().filter(|x| x.0 == ca) {
+            let (coll, debt) = self.legs.split_mut(i);
+            for l in coll.iter_mut().filter(|x| x.0 == ca) {
                 l.1 -= lot.0;
             }
-            for l in p.debt.iter_mut().filter(|x| x.0 == da) {
+            for l in debt.iter_mut().filter(|x| x.0 == da) {
                 l.1 -= art_b.0;
             }
-            p.coll.retain(|l| l.1 != 0);
-            p.debt.retain(|l| l.1 != 0);
+            self.legs.retain_nonzero(i);
+            self.pending[i as usize] = true;
+            let p = &mut self.pos[i as usize];
             p.auction_lot.push((ca, lot.0));
             p.auction_debt.push((da, art_b.0));
-            p.pending = true;
         }
         self.assets[ca as usize].coll_in_auction += lot.0;
         self.assets[da as usize].debt_in_auction += art_b.0;
         self.auction_incentives += out.incentives;
         let id = self.auctions.len() as u32;
-        let acct = self.book.positions[i as usize].account.clone();
+        let acct = self.names.account(i).to_string();
         let cname = self.assets[ca as usize].name.clone();
         let mut steps = Vec::new();
         for (s, st) in out.steps.iter().enumerate() {
@@ -1947,7 +1950,7 @@ impl Engine<'_> {
     fn auction_step(&mut self, id: u32, s: u32, t: Micros) {
         let a = &self.auctions[id as usize];
         let st = a.out.steps[s as usize].clone();
-        let acct = self.book.positions[a.pos as usize].account.clone();
+        let acct = self.names.account(a.pos).to_string();
         let cname = self.assets[a.coll as usize].name.clone();
         if st.action == "deal" {
             return;
@@ -2020,22 +2023,22 @@ impl Engine<'_> {
             if let Some(ix) = p.auction_debt.iter().position(|x| *x == (da, art)) {
                 p.auction_debt.remove(ix);
             }
-            if returned > 0 {
-                match p.coll.iter_mut().find(|x| x.0 == ca) {
-                    Some(l) => l.1 += returned,
-                    None => p.coll.push((ca, returned)),
-                }
-            }
             p.liqs += 1;
             p.repaid_usd += repaid_usd;
             p.seized_usd += seized_usd;
             p.penalty_usd += penalty;
             p.written_off_usd += Wad(bad);
-            p.pending = false;
+            self.pending[i as usize] = false;
+            if returned > 0 {
+                match self.legs.split_mut(i).0.iter_mut().find(|x| x.0 == ca) {
+                    Some(l) => l.1 += returned,
+                    None => self.legs.push_coll(i, (ca, returned)),
+                }
+            }
         }
         self.liq_by_asset.push((t, ca, seized_usd));
-        let acct = self.book.positions[i as usize].account.clone();
-        let market = self.book.positions[i as usize].market.clone();
+        let acct = self.names.account(i).to_string();
+        let market = self.names.market(i).to_string();
         let cname = self.assets[ca as usize].name.clone();
         let dname = self.assets[da as usize].name.clone();
         let winner = out.winner.clone().unwrap_or_default();
@@ -2148,9 +2151,9 @@ impl Engine<'_> {
         let mut repaid_total = Wad::ZERO;
         for i in 0..self.pos.len() {
             let p = &self.pos[i];
-            let mut coll_all = p.coll.clone();
+            let mut coll_all = self.legs.coll(i as u32).to_vec();
             coll_all.extend(p.auction_lot.iter().copied());
-            let mut debt_all = p.debt.clone();
+            let mut debt_all = self.legs.debt(i as u32).to_vec();
             debt_all.extend(p.auction_debt.iter().copied());
             init_legs(&self.assets, &book.positions[i], &mut init);
             let ic = val(&init.coll, &start_px);
@@ -2332,20 +2335,21 @@ impl Engine<'_> {
             vec![0i128; n],
         );
         for (i, p) in self.pos.iter().enumerate() {
-            if p.coll.iter().chain(p.debt.iter()).any(|l| l.1 < 0) {
+            let (coll, debt) = self.legs.split(i as u32);
+            if coll.iter().chain(debt.iter()).any(|l| l.1 < 0) {
                 return Err(ReplayError::Invariant {
                     seq: self.events.len() as u64,
-                    event: format!("end of run, {}", self.book.positions[i].account),
+                    event: format!("end of run, {}", self.names.account(i as u32)),
                     detail: "negative balance".into(),
                 });
             }
-            for l in &p.coll {
+            for l in coll {
                 coll_now[l.0 as usize] += l.1;
             }
             for l in &p.auction_lot {
                 coll_auction[l.0 as usize] += l.1;
             }
-            for l in &p.debt {
+            for l in debt {
                 debt_now[l.0 as usize] += l.1;
             }
             for l in &p.auction_debt {

@@ -27,6 +27,8 @@
 pub mod engine;
 pub mod error;
 pub mod generator;
+mod legs;
+mod names;
 pub mod oracle;
 pub mod output;
 pub mod rules;
