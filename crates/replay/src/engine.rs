@@ -2086,6 +2086,42 @@ impl Engine<'_> {
     }
 
     fn finish(mut self, book: &Book) -> Result<RunOutput, ReplayError> {
+        // The log is complete: hash it on a second thread while the tables
+        // are built (the hash does not depend on which thread computes it).
+        let events = std::mem::take(&mut self.events);
+        let (tables, event_hash) = std::thread::scope(|s| {
+            let hash = s.spawn(|| eventjson::hash_events(&events));
+            let tables = self.tables(book, events.len() as u64);
+            (tables, hash.join().expect("event log hash"))
+        });
+        let (loans, series, summary) = tables?;
+        let resolved = self.sc.resolved_toml();
+        let input_hashes = self.input_hashes.clone();
+        let run_id = run_id(&resolved, &input_hashes, &self.version);
+        Ok(RunOutput {
+            events,
+            liquidations: self.liquidations,
+            loans,
+            series,
+            summary,
+            run_meta: RunMeta {
+                run_id,
+                version: self.version.clone(),
+                seed: self.sc.seed,
+                resolved_config: resolved,
+                input_hashes,
+                event_log_sha256: event_hash,
+                book_origin: book.origin.clone(),
+            },
+        })
+    }
+
+    /// Loans, series and summary; `n_events`: length of the event log.
+    fn tables(
+        &mut self,
+        book: &Book,
+        n_events: u64,
+    ) -> Result<(Vec<LoanOutcome>, Vec<SeriesPoint>, Summary), ReplayError> {
         // Forward-fill the aligned series.
         for a in 0..self.assets.len() {
             let (mut lm, mut lo) = (None, None);
@@ -2100,7 +2136,7 @@ impl Engine<'_> {
                 }
             }
         }
-        self.check_conservation()?;
+        self.check_conservation(n_events)?;
         let to_f = |v: &Vec<Vec<Option<Wad>>>| -> Vec<Vec<f64>> {
             v.iter()
                 .map(|row| {
@@ -2257,28 +2293,9 @@ impl Engine<'_> {
             blocked_attempts: self.blocked_counts.clone(),
             waterfall: wf,
             attribution: totals,
-            events: self.events.len() as u64,
+            events: n_events,
         };
-        let event_hash = eventjson::hash_events(&self.events);
-        let resolved = self.sc.resolved_toml();
-        let input_hashes = self.input_hashes.clone();
-        let run_id = run_id(&resolved, &input_hashes, &self.version);
-        Ok(RunOutput {
-            events: self.events,
-            liquidations: self.liquidations,
-            loans,
-            series,
-            summary,
-            run_meta: RunMeta {
-                run_id,
-                version: self.version.clone(),
-                seed: self.sc.seed,
-                resolved_config: resolved,
-                input_hashes,
-                event_log_sha256: event_hash,
-                book_origin: book.origin.clone(),
-            },
-        })
+        Ok((loans, series, summary))
     }
 }
 
@@ -2326,7 +2343,7 @@ pub fn run_id(resolved: &str, input_hashes: &BTreeMap<String, String>, version: 
 
 impl Engine<'_> {
     /// Collateral and debt conservation per asset.
-    fn check_conservation(&self) -> Result<(), ReplayError> {
+    fn check_conservation(&self, n_events: u64) -> Result<(), ReplayError> {
         let n = self.assets.len();
         let (mut coll_now, mut coll_auction, mut debt_now, mut debt_auction) = (
             vec![0i128; n],
@@ -2338,7 +2355,7 @@ impl Engine<'_> {
             let (coll, debt) = self.legs.split(i as u32);
             if coll.iter().chain(debt.iter()).any(|l| l.1 < 0) {
                 return Err(ReplayError::Invariant {
-                    seq: self.events.len() as u64,
+                    seq: n_events,
                     event: format!("end of run, {}", self.names.account(i as u32)),
                     detail: "negative balance".into(),
                 });
@@ -2358,7 +2375,7 @@ impl Engine<'_> {
         }
         for (a, st) in self.assets.iter().enumerate() {
             let inv = |what: &str, l: i128, r: i128| ReplayError::Invariant {
-                seq: self.events.len() as u64,
+                seq: n_events,
                 event: format!("end of run, asset {}", st.name),
                 detail: format!("{what}: initial {} != accounted {}", Wad(l), Wad(r)),
             };
