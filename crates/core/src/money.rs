@@ -270,19 +270,56 @@ fn u256_mul_div(a: u128, b: u128, d: u128) -> Option<(u128, u128)> {
     if hi >= d {
         return None;
     }
-    // Long division of (hi, lo) by d, one bit at a time (rare path).
-    let mut rem = hi;
-    let mut q: u128 = 0;
-    for i in (0..128).rev() {
-        let carry = rem >> 127;
-        rem = (rem << 1) | ((lo >> i) & 1);
-        q <<= 1;
-        if carry == 1 || rem >= d {
-            rem = rem.wrapping_sub(d);
-            q |= 1;
-        }
+    Some(div_wide(hi, lo, d))
+}
+
+const LO64: u128 = u64::MAX as u128;
+
+/// `(hi * 2^128 + lo) / d` and remainder for `hi < d` (so the quotient fits
+/// in 128 bits): schoolbook division in 64-bit digits (Knuth, TAOCP vol. 2,
+/// 4.3.1, algorithm D).
+fn div_wide(hi: u128, lo: u128, d: u128) -> (u128, u128) {
+    if d <= LO64 {
+        // One-digit divisor: each partial remainder is < d, so each
+        // two-digit step has a one-digit quotient.
+        let n1 = (hi << 64) | (lo >> 64);
+        let (q1, r1) = (n1 / d, n1 % d);
+        let n0 = (r1 << 64) | (lo & LO64);
+        return ((q1 << 64) | (n0 / d), n0 % d);
     }
-    Some((q, rem))
+    // Normalise so the divisor's top bit is set (the quotient is unchanged,
+    // the remainder comes out shifted).
+    let s = d.leading_zeros();
+    let d = d << s;
+    let (u_hi, u_lo) = if s == 0 {
+        (hi, lo)
+    } else {
+        ((hi << s) | (lo >> (128 - s)), lo << s)
+    };
+    let (q1, r) = div_3by2(u_hi, (u_lo >> 64) as u64, d);
+    let (q0, r) = div_3by2(r, u_lo as u64, d);
+    (((q1 as u128) << 64) | q0 as u128, r >> s)
+}
+
+/// `(u * 2^64 + u0) / d` and remainder, for a normalised `d` (top bit set)
+/// and `u < d`: the quotient is one 64-bit digit.
+fn div_3by2(u: u128, u0: u64, d: u128) -> (u64, u128) {
+    let (d1, d0) = (d >> 64, d & LO64);
+    // Estimate from the top digits (never too small), with `u = q * d1 + r`.
+    let (mut q, mut r) = if u >> 64 >= d1 {
+        (LO64, (u & LO64) + d1)
+    } else {
+        (u / d1, u % d1)
+    };
+    // (u : u0) - q * d = (r : u0) - q * d0: while that is negative, q is
+    // too large. With a two-digit divisor this makes q exact, so no add-back
+    // step follows (r >= 2^64 means (r : u0) >= 2^128 > q * d0).
+    while r <= LO64 && q * d0 > ((r << 64) | u0 as u128) {
+        q -= 1;
+        r += d1;
+    }
+    // The remainder is below d < 2^128: its low 128 bits are all of it.
+    (q as u64, ((r << 64) | u0 as u128).wrapping_sub(q * d0))
 }
 
 impl Ray {
@@ -483,6 +520,63 @@ mod tests {
         assert_eq!(a.checked_mul(w("1")), Some(a));
         assert_eq!(mul_div_down(i128::MAX, 3, 3), Some(i128::MAX));
         assert_eq!(mul_div_down(i128::MAX, 4, 3), None);
+    }
+
+    /// The one-bit-at-a-time long division `div_wide` replaced.
+    fn div_wide_bitwise(hi: u128, lo: u128, d: u128) -> (u128, u128) {
+        let mut rem = hi;
+        let mut q: u128 = 0;
+        for i in (0..128).rev() {
+            let carry = rem >> 127;
+            rem = (rem << 1) | ((lo >> i) & 1);
+            q <<= 1;
+            if carry == 1 || rem >= d {
+                rem = rem.wrapping_sub(d);
+                q |= 1;
+            }
+        }
+        (q, rem)
+    }
+
+    #[test]
+    fn wide_division_matches_bitwise() {
+        // xorshift: values with every bit length, and the edge digits
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut wide = |bits: u32| -> u128 {
+            let v = ((next() as u128) << 64) | next() as u128;
+            let v = if bits == 0 { 0 } else { v >> (128 - bits) };
+            match next() % 8 {
+                0 => v | (u64::MAX as u128),
+                1 => v & !(u64::MAX as u128),
+                2 => v | (u128::MAX >> (128 - bits.max(1))),
+                _ => v,
+            }
+        };
+        for round in 0..200_000u32 {
+            let d = wide(1 + round % 128).max(1);
+            let hi = wide(round / 128 % 129) % d;
+            let lo = wide(128);
+            assert_eq!(
+                div_wide(hi, lo, d),
+                div_wide_bitwise(hi, lo, d),
+                "({hi} * 2^128 + {lo}) / {d}"
+            );
+        }
+        for (hi, lo, d) in [
+            (u128::MAX - 1, u128::MAX, u128::MAX),
+            (0, u128::MAX, u128::MAX),
+            ((1 << 64) - 1, u128::MAX, 1 << 64),
+            ((1 << 127) - 1, 0, 1 << 127),
+            (u64::MAX as u128 - 1, u128::MAX, u64::MAX as u128),
+        ] {
+            assert_eq!(div_wide(hi, lo, d), div_wide_bitwise(hi, lo, d));
+        }
     }
 
     #[test]
