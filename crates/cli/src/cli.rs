@@ -75,6 +75,12 @@ pub enum Command {
     /// settings that differ, positions non-performing under one run only,
     /// per-position shortfall changes. Writes compare.html and compare.json.
     Compare(CompareArgs),
+    /// Forensics of the observed liquidations of a dataset (lending_events and
+    /// reserves, e.g. from `ingest --format events-csv`): writes the
+    /// observed_liquidations table into the dataset (queryable with `shortfall
+    /// query`) and an HTML report with its JSON twin: realised versus
+    /// configured bonus, liquidators, timeline, accounts left with debt.
+    Forensics(ForensicsArgs),
     /// Measure throughput (ingest against DuckDB's own CSV-to-parquet path).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -82,7 +88,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Input format.
+    /// Input format: binance-klines, cdd, coinapi-json, chainlink-rounds,
+    /// csv, parquet (prices and oracle rounds) or events-csv (lending events).
     #[arg(long, value_name = "FORMAT")]
     pub format: String,
     /// Dataset folder to create or add to.
@@ -109,9 +116,14 @@ pub struct IngestArgs {
     /// Decimals of integer answers or prices (Chainlink: 8 for USD feeds, 18 for ETH feeds).
     #[arg(long)]
     pub decimals: Option<u32>,
-    /// Column mapping for `csv` and `parquet` (TOML file).
+    /// Column mapping for `csv`, `parquet` and `events-csv` (TOML file; for
+    /// events see datasets/mappings/).
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
+    /// `events-csv`: the export's reserves file (decimals, liquidation
+    /// thresholds and bonuses), laid out as the mapping's [reserves] says.
+    #[arg(long, value_name = "FILE")]
+    pub reserves: Option<PathBuf>,
     /// Column mapping entries as KEY=VALUE (same keys as the mapping file; override it).
     #[arg(long = "map", value_name = "KEY=VALUE")]
     pub map: Vec<String>,
@@ -142,7 +154,7 @@ pub struct ReplayArgs {
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// Folder of templates overriding the built-in ones by file name
-    /// (base.html, report.html, compare.html, report.css).
+    /// (base.html, report.html, compare.html, observed.html, report.css).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// Text shown as the generation time (none by default, so the same run
@@ -152,6 +164,19 @@ pub struct RenderArgs {
     /// Rows of the position tables.
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ForensicsArgs {
+    /// Dataset folder holding lending_events (and reserves).
+    #[arg(value_name = "DATASET")]
+    pub dataset: PathBuf,
+    /// HTML file to write (default `<reports-dir>/observed/<dataset name>.html`);
+    /// the JSON twin goes next to it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub render: RenderArgs,
 }
 
 #[derive(Debug, Args)]

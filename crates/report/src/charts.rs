@@ -281,3 +281,86 @@ pub fn waterfall_svg(rows: &[WaterfallRow]) -> Result<String, ReportError> {
     }
     Ok(svg)
 }
+
+/// Observed liquidations over time: the USD price of the oracle's unit
+/// (ETH for Aave v2) implied by the events, and debt repaid per day.
+pub fn observed_svg(
+    days: &[crate::observed::DayRow],
+    unit: Option<&str>,
+) -> Result<String, ReportError> {
+    let mut svg = String::new();
+    if days.is_empty() {
+        return Ok(svg);
+    }
+    let day_secs = |d: &str| secs(&format!("{d} 00:00"));
+    let origin = day_secs(&days[0].day);
+    let xs: Vec<f64> = days
+        .iter()
+        .map(|d| (day_secs(&d.day) - origin) / 86_400.0)
+        .collect();
+    let x1 = xs[xs.len() - 1] + 1.0;
+    let fmt_x = |x: &f64| {
+        let m = f::minute(Micros::from_secs((origin + x * 86_400.0).round() as i64));
+        m.get(..10).unwrap_or(&m).to_string()
+    };
+    let px: Vec<(f64, f64)> = xs
+        .iter()
+        .zip(days)
+        .filter_map(|(x, d)| d.unit_usd.as_deref().map(|v| (*x + 0.5, wad(v))))
+        .collect();
+    let bars: Vec<(f64, f64)> = xs
+        .iter()
+        .zip(days)
+        .map(|(x, d)| (*x, wad(&d.repaid_usd)))
+        .collect();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 460)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let (top, bottom) = root.split_vertically(220);
+        if !px.is_empty() {
+            let (lo, hi) = px
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (_, y)| {
+                    (a.min(*y), b.max(*y))
+                });
+            let (lo, hi) = padded(lo, hi);
+            let unit = label(unit.unwrap_or("price unit"), 12);
+            let mut c = ChartBuilder::on(&top)
+                .margin(8)
+                .caption(
+                    format!("{unit} in USD, daily median implied by the events' prices"),
+                    ("sans-serif", 14),
+                )
+                .x_label_area_size(22)
+                .y_label_area_size(70)
+                .build_cartesian_2d(0.0..x1, lo..hi)
+                .map_err(chart_err)?;
+            c.configure_mesh()
+                .light_line_style(GRID)
+                .x_labels(8)
+                .y_labels(5)
+                .x_label_formatter(&fmt_x)
+                .y_label_formatter(&price_axis(2))
+                .draw()
+                .map_err(chart_err)?;
+            c.draw_series(LineSeries::new(px.iter().copied(), MARKET.stroke_width(2)))
+                .map_err(chart_err)?;
+        }
+        let ymax = bars.iter().fold(0.0f64, |a, (_, y)| a.max(*y));
+        let mut c = usd_panel(
+            &bottom,
+            "Debt repaid by liquidators per day (USD at the event)",
+            (0.0, x1),
+            (ymax * 1.1).max(1.0),
+            &fmt_x,
+        )?;
+        c.draw_series(
+            bars.iter()
+                .filter(|(_, y)| *y > 0.0)
+                .map(|(x, y)| Rectangle::new([(*x, 0.0), (*x + 0.9, *y)], LIQ.filled())),
+        )
+        .map_err(chart_err)?;
+        root.present().map_err(chart_err)?;
+    }
+    Ok(svg)
+}

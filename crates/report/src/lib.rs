@@ -17,6 +17,7 @@ pub mod compare;
 mod error;
 pub mod format;
 pub mod model;
+pub mod observed;
 pub mod render;
 pub mod settings;
 
@@ -26,6 +27,7 @@ pub use build::{build_report, ReportOptions};
 pub use compare::{build_compare, CompareOptions};
 pub use error::ReportError;
 pub use model::{Compare, Report};
+pub use observed::{build_observed, ObservedOptions, ObservedReport};
 pub use render::Templates;
 
 /// Default file names in a run folder.
@@ -118,4 +120,14 @@ pub fn write_compare(
     let html = templates.render_compare(&c)?;
     let w = write_pair(out, &html, &json_bytes(&c)?)?;
     Ok((c, w))
+}
+
+/// Writes an observed-liquidations report to `out` (HTML) and its JSON twin.
+pub fn write_observed(
+    report: &ObservedReport,
+    out: &Path,
+    templates: &Templates,
+) -> Result<Written, ReportError> {
+    let html = templates.render_observed(report)?;
+    write_pair(out, &html, &json_bytes(report)?)
 }

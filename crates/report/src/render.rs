@@ -11,6 +11,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::model::{Compare, Report};
+use crate::observed::ObservedReport;
 use crate::{charts, ReportError};
 
 /// Built-in templates, by name.
@@ -23,6 +24,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "compare.html",
         include_str!("../../../templates/compare.html"),
+    ),
+    (
+        "observed.html",
+        include_str!("../../../templates/observed.html"),
     ),
     ("report.css", include_str!("../../../templates/report.css")),
 ];
@@ -129,6 +134,15 @@ impl Templates {
             ("waterfall_svg", charts::waterfall_svg(&r.waterfall)?),
         ];
         self.render("report.html", "r", r, &charts)
+    }
+
+    /// The HTML of an observed-liquidations report.
+    pub fn render_observed(&self, o: &ObservedReport) -> Result<String, ReportError> {
+        let charts = [(
+            "observed_svg",
+            charts::observed_svg(&o.days, o.price_unit.as_deref())?,
+        )];
+        self.render("observed.html", "o", o, &charts)
     }
 
     /// The HTML of a comparison.

@@ -150,6 +150,20 @@ impl Dataset {
         Ok(report)
     }
 
+    /// Replaces a derived table (computed from the dataset's other tables, so
+    /// without raw sources of its own) with `rows`, staged until [`commit`](Self::commit).
+    pub fn replace<R: CanonicalRow>(&mut self, mut rows: Vec<R>) -> Result<(), StoreError> {
+        let table = R::TABLE;
+        rows.sort_by(|a, b| a.cmp_key(b));
+        let path = self.table_path(table);
+        let batch = R::encode(&rows)?;
+        let bytes = parquet_io::encode(&batch, table, &path)?;
+        let entry = table_entry(table, &rows, &bytes);
+        self.manifest.tables.insert(table.name.to_string(), entry);
+        self.staged.insert(table.name.to_string(), bytes);
+        Ok(())
+    }
+
     /// Writes staged tables and the manifest atomically (temp files, then renames).
     pub fn commit(&mut self) -> Result<(), StoreError> {
         if self.staged.is_empty() {

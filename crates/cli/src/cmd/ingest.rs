@@ -41,7 +41,103 @@ fn mapping(args: &IngestArgs) -> anyhow::Result<Option<ColumnMapping>> {
     Ok(m)
 }
 
+/// Prints what each source gave and what the table now holds.
+fn print_sources(
+    g: &Global,
+    dataset: &std::path::Path,
+    sources: &[shortfall_core::SourceRecord],
+    report: &shortfall_store::dataset::AddReport,
+) {
+    if g.quiet {
+        return;
+    }
+    for s in sources {
+        let already = report.already_ingested.contains(&s.file);
+        println!(
+            "{}: {} rows read, {} written, {} skipped, {} duplicates, {} rejected{}",
+            s.file,
+            s.rows_read,
+            s.rows_written,
+            s.rows_skipped,
+            s.rows_deduplicated,
+            s.rows_rejected,
+            if already {
+                " (already in the dataset: unchanged)"
+            } else {
+                ""
+            }
+        );
+        for n in &s.notes {
+            println!("  note: {n}");
+        }
+    }
+    println!(
+        "{}: table {}: {} rows added, {} overlapping duplicates not doubled, {} rows in total",
+        dataset.display(),
+        report.table,
+        report.added,
+        report.duplicates,
+        report.total
+    );
+}
+
+fn warn_all(g: &Global, warnings: &[String]) {
+    for w in warnings {
+        tracing::warn!("{w}");
+        if !g.quiet {
+            eprintln!("warning: {w}");
+        }
+    }
+}
+
+/// `--format events-csv`: lending events (and the reserves file) of an export.
+fn run_events(g: &Global, args: &IngestArgs, opts: &IngestOptions) -> anyhow::Result<ExitCode> {
+    use shortfall_ingest::events::{ingest_events, EventsMapping};
+    let Some(mapping) = &args.mapping else {
+        bail!("--format events-csv needs --mapping FILE (see datasets/mappings/)");
+    };
+    if !args.map.is_empty() {
+        bail!("--map applies to the csv and parquet formats; edit the events mapping file instead");
+    }
+    let m = EventsMapping::from_file(mapping)?;
+    let mut ds = Dataset::open_or_new(&args.dataset)?;
+    let out = ingest_events(
+        &args.files,
+        args.reserves.as_deref(),
+        &m,
+        opts,
+        &super::tool_version(),
+    )?;
+    warn_all(g, &out.warnings);
+    let events = ds.add(out.events, out.event_sources.clone())?;
+    let reserves = if out.reserve_sources.is_empty() {
+        None
+    } else {
+        Some(ds.add(out.reserves, out.reserve_sources.clone())?)
+    };
+    ds.commit()?;
+    print_sources(g, &args.dataset, &out.event_sources, &events);
+    if let Some(r) = reserves {
+        print_sources(g, &args.dataset, &out.reserve_sources, &r);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    if args.format.trim() == shortfall_ingest::events::FORMAT {
+        let opts = IngestOptions {
+            window: args.window.as_deref().map(parse_window).transpose()?,
+            on_bad_row: match args.on_bad_row {
+                BadRow::Fail => OnBadRow::Fail,
+                BadRow::Skip => OnBadRow::Skip,
+            },
+            ..IngestOptions::default()
+        };
+        return run_events(g, &args, &opts);
+    }
+    if args.reserves.is_some() {
+        bail!("--reserves applies to --format events-csv only");
+    }
     let format: Format = args.format.parse()?;
     let opts = IngestOptions {
         base: args.base.clone(),
@@ -76,12 +172,7 @@ pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let out = out?;
 
-    for w in &out.warnings {
-        tracing::warn!("{w}");
-        if !g.quiet {
-            eprintln!("warning: {w}");
-        }
-    }
+    warn_all(g, &out.warnings);
     let report = if format.table() == "oracle_rounds" {
         ds.add(out.oracle_rounds, out.sources.clone())?
     } else {
@@ -89,35 +180,6 @@ pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
     };
     ds.commit()?;
 
-    if !g.quiet {
-        for s in &out.sources {
-            let already = report.already_ingested.contains(&s.file);
-            println!(
-                "{}: {} rows read, {} written, {} skipped, {} duplicates, {} rejected{}",
-                s.file,
-                s.rows_read,
-                s.rows_written,
-                s.rows_skipped,
-                s.rows_deduplicated,
-                s.rows_rejected,
-                if already {
-                    " (already in the dataset: unchanged)"
-                } else {
-                    ""
-                }
-            );
-            for n in &s.notes {
-                println!("  note: {n}");
-            }
-        }
-        println!(
-            "{}: table {}: {} rows added, {} overlapping duplicates not doubled, {} rows in total",
-            args.dataset.display(),
-            report.table,
-            report.added,
-            report.duplicates,
-            report.total
-        );
-    }
+    print_sources(g, &args.dataset, &out.sources, &report);
     Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@
 mod bench;
 mod crisis;
 mod datasets;
+mod forensics;
 mod ingest;
 mod query;
 pub mod replay;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Crisis(c) => crisis::run(g, c),
         Command::Report(args) => report::run(g, args),
         Command::Compare(args) => report::compare(g, args),
+        Command::Forensics(args) => forensics::run(g, args),
         Command::Bench(c) => bench::run(g, c),
     }
 }

@@ -44,20 +44,12 @@ pub const TABLE: TableDef = TableDef {
     ],
 };
 
+/// (chain position, what happened, amounts and source line): tuples of at
+/// most 12 are `Ord`.
 type Key = (
-    Micros,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    String,
-    String,
-    LendingKind,
-    String,
-    String,
-    Option<Wad>,
-    Option<String>,
-    Option<Wad>,
-    Option<String>,
+    (Micros, Option<i64>, Option<i64>, Option<i64>),
+    (String, String, LendingKind, String, String),
+    (Option<Wad>, Option<String>, Option<Wad>, Option<String>),
 );
 
 impl CanonicalRow for LendingEvent {
@@ -66,19 +58,20 @@ impl CanonicalRow for LendingEvent {
 
     fn key(&self) -> Key {
         (
-            self.ts,
-            self.block,
-            self.tx_index,
-            self.log_index,
-            self.protocol.clone(),
-            self.market.clone(),
-            self.kind,
-            self.account.clone(),
-            self.asset.clone(),
-            self.amount,
-            self.collateral_asset.clone(),
-            self.collateral_amount,
-            self.source_ref.clone(),
+            (self.ts, self.block, self.tx_index, self.log_index),
+            (
+                self.protocol.clone(),
+                self.market.clone(),
+                self.kind,
+                self.account.clone(),
+                self.asset.clone(),
+            ),
+            (
+                self.amount,
+                self.collateral_asset.clone(),
+                self.collateral_amount,
+                self.source_ref.clone(),
+            ),
         )
     }
 

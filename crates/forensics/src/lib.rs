@@ -1,0 +1,16 @@
+//! Forensics of what really happened on chain, from `lending_events`.
+//!
+//! - [`observe`]: every observed liquidation valued at the prices recorded at
+//!   the event, with the bonus the liquidator realised against the bonus the
+//!   collateral reserve was configured with (`observed_liquidations`).
+//! - [`left_with_debt`]: accounts whose liquidations left debt behind with
+//!   no collateral, when the dataset has the balance events to tell.
+//!
+//! No I/O: the CLI reads the dataset and writes the table; the report crate
+//! renders it.
+
+mod balances;
+mod bonus;
+
+pub use balances::{left_with_debt, Balances, LeftWithDebt};
+pub use bonus::{implied_rate, observe, BONUS_TOLERANCE};
