@@ -196,3 +196,56 @@ fn the_report_renders_in_chromium_offline_and_clean() {
     );
     assert!(v.dom.contains("<svg"), "charts rendered");
 }
+
+#[test]
+fn the_observed_liquidations_report_renders_offline_and_clean() {
+    let Some(chrome) = chromium() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let fixtures = workspace().join("crates/ingest/tests/fixtures");
+    let ds = work.path().join("aave");
+    let ingest = Command::new(BIN)
+        .args([
+            "--no-progress",
+            "-q",
+            "ingest",
+            "--format",
+            "events-csv",
+            "--mapping",
+        ])
+        .arg(workspace().join("datasets/mappings/aave_v2_subgraph_liquidations.toml"))
+        .arg("--reserves")
+        .arg(fixtures.join("aave_v2_reserves.subgraph.csv"))
+        .arg("--dataset")
+        .arg(&ds)
+        .arg(fixtures.join("aave_v2_liquidations.subgraph.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        ingest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingest.stderr)
+    );
+    let page = work.path().join("observed.html");
+    let out = Command::new(BIN)
+        .args(["--no-progress", "forensics"])
+        .arg(&ds)
+        .arg("--out")
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = visit(
+        &chrome,
+        &page,
+        &work.path().join("obs"),
+        &work.path().join("obs.png"),
+    );
+    assert!(v.console.is_empty(), "console messages: {:#?}", v.console);
+    assert!(v.requests.is_empty(), "network requests: {:#?}", v.requests);
+    assert!(v.dom.contains("Realised versus configured bonus"));
+    assert!(v.dom.contains("<svg"), "chart rendered");
+}
