@@ -263,6 +263,16 @@ pub(crate) fn wmul(a: i128, b: i128) -> i128 {
     }
 }
 
+/// Token amount (wad) to base units: `x / unit_div`, without the 128-bit
+/// division for 18-decimal tokens (`unit_div` 1).
+fn to_base(x: i128, unit_div: i128) -> i128 {
+    if unit_div == 1 {
+        x
+    } else {
+        x / unit_div
+    }
+}
+
 fn root(x: f64, sides: u32) -> f64 {
     if sides == 1 {
         x
@@ -288,6 +298,8 @@ struct Engine<'a> {
     pos: Vec<Pos>,
     /// Balances of every position.
     legs: Legs,
+    /// The balances at the start, for the loan table.
+    init_legs: Legs,
     /// Account ids and markets of the positions.
     names: Names,
     /// Health band per position (`BAND_*`).
@@ -406,7 +418,9 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
     };
     for p in &book.positions {
         for a in p.collateral.keys().chain(p.debt.keys()) {
-            names.insert(a.clone(), ());
+            if !names.contains_key(a) {
+                names.insert(a.clone(), ());
+            }
         }
     }
     let names: Vec<String> = names.into_keys().collect();
@@ -613,12 +627,14 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
         .map(|p| p.collateral.len() + p.debt.len())
         .sum();
     let mut legs = Legs::with_capacity(book.positions.len(), n_legs);
+    let (mut coll, mut debt) = (Vec::new(), Vec::new());
     for p in &book.positions {
         let conv = |m: &BTreeMap<String, Wad>,
                     assets: &mut Vec<AssetState>,
-                    coll: bool|
-         -> Result<Vec<(u16, i128)>, ReplayError> {
-            let mut v = Vec::new();
+                    is_coll: bool,
+                    v: &mut Vec<Leg>|
+         -> Result<(), ReplayError> {
+            v.clear();
             for (a, amt) in m {
                 if amt.is_negative() {
                     return Err(ReplayError::Input(format!(
@@ -628,21 +644,21 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
                 }
                 let i = index[a.as_str()];
                 let st = &mut assets[i as usize];
-                let x = amt.0 / st.unit_div * st.unit_div; // token decimals
+                let x = to_base(amt.0, st.unit_div) * st.unit_div; // token decimals
                 if x == 0 {
                     continue;
                 }
-                if coll {
+                if is_coll {
                     st.coll_initial += x;
                 } else {
                     st.debt_initial += x;
                 }
                 v.push((i, x));
             }
-            Ok(v)
+            Ok(())
         };
-        let coll = conv(&p.collateral, &mut assets, true)?;
-        let debt = conv(&p.debt, &mut assets, false)?;
+        conv(&p.collateral, &mut assets, true, &mut coll)?;
+        conv(&p.debt, &mut assets, false, &mut debt)?;
         legs.push(&coll, &debt);
         pos.push(Pos {
             backoff: RETRY_MIN,
@@ -681,6 +697,7 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
         band: vec![BAND_NONE; pos.len()],
         pending: vec![false; pos.len()],
         pos,
+        init_legs: legs.clone(),
         legs,
         names: Names::new(&book),
         liqs,
@@ -1123,10 +1140,8 @@ impl Engine<'_> {
         Some(match self.preset {
             Preset::AaveV2 | Preset::AaveV3 | Preset::AaveV33 => {
                 let leg = |(a, x): &(u16, i128)| {
-                    (
-                        x / self.assets[*a as usize].unit_div,
-                        self.assets[*a as usize].res,
-                    )
+                    let st = &self.assets[*a as usize];
+                    (to_base(*x, st.unit_div), st.res)
                 };
                 aave::account_data_iter(coll.iter().map(leg), debt.iter().map(leg)).health_factor
             }
@@ -2176,7 +2191,6 @@ impl Engine<'_> {
         self.gens = Vec::new();
         self.unarmed = Vec::new();
         let warn = self.sc.policy.warn_health.0;
-        let mut init = InitLegs::default();
         let mut loans = Vec::with_capacity(self.pos.len());
         let mut totals = Attribution::default();
         let mut wf = Waterfall::default();
@@ -2191,9 +2205,10 @@ impl Engine<'_> {
             coll_all.extend(p.auction_lot.iter().copied());
             let mut debt_all = self.legs.debt(i as u32).to_vec();
             debt_all.extend(p.auction_debt.iter().copied());
-            init_legs(&self.assets, &book.positions[i], &mut init);
-            let ic = val(&init.coll, &start_px);
-            let id = val(&init.debt, &start_px);
+            let (coll, debt) = self.init_legs.split(i as u32);
+            let init = InitLegs { coll, debt };
+            let ic = val(init.coll, &start_px);
+            let id = val(init.debt, &start_px);
             let fc = val(&coll_all, &end_px);
             let fd = val(&debt_all, &end_px);
             let h = self.health(i as u32);
@@ -2299,32 +2314,10 @@ impl Engine<'_> {
     }
 }
 
-/// A position's legs at the start of the run (recomputed from the book at
-/// the end rather than kept for every position during the replay).
-#[derive(Default)]
-struct InitLegs {
-    coll: Vec<(u16, i128)>,
-    debt: Vec<(u16, i128)>,
-}
-
-/// The legs `run` built for `p`, in the same order: token decimals applied,
-/// zero legs dropped. `assets` is sorted by name.
-fn init_legs(assets: &[AssetState], p: &shortfall_core::Position, out: &mut InitLegs) {
-    let conv = |m: &BTreeMap<String, Wad>, v: &mut Vec<(u16, i128)>| {
-        v.clear();
-        for (a, amt) in m {
-            let i = assets
-                .binary_search_by(|st| st.name.as_str().cmp(a.as_str()))
-                .expect("asset of the book");
-            let st = &assets[i];
-            let x = amt.0 / st.unit_div * st.unit_div;
-            if x != 0 {
-                v.push((i as u16, x));
-            }
-        }
-    };
-    conv(&p.collateral, &mut out.coll);
-    conv(&p.debt, &mut out.debt);
+/// A position's legs at the start of the run.
+struct InitLegs<'a> {
+    coll: &'a [Leg],
+    debt: &'a [Leg],
 }
 
 /// `run_id`: first 16 hex digits of sha256 over the resolved config, the
@@ -2406,7 +2399,7 @@ impl Engine<'_> {
     fn attribute(
         &self,
         i: usize,
-        init: &InitLegs,
+        init: &InitLegs<'_>,
         s: Wad,
         mkt_f: &[Vec<f64>],
         orc_f: &[Vec<f64>],
@@ -2432,13 +2425,13 @@ impl Engine<'_> {
         };
         let loss = |ti: usize| -> i128 {
             let (mut c, mut d) = (0i128, 0i128);
-            for (a, x) in &init.coll {
+            for (a, x) in init.coll {
                 match self.mkt_ticks[*a as usize][ti] {
                     Some(px) => c += wmul(*x, px.0),
                     None => return 0,
                 }
             }
-            for (a, x) in &init.debt {
+            for (a, x) in init.debt {
                 match self.mkt_ticks[*a as usize][ti] {
                     Some(px) => d += wmul(*x, px.0),
                     None => return 0,
