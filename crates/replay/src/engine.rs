@@ -2201,16 +2201,18 @@ impl Engine<'_> {
         let mut repaid_total = Wad::ZERO;
         for i in 0..self.pos.len() {
             let p = &self.pos[i];
-            let mut coll_all = self.legs.coll(i as u32).to_vec();
-            coll_all.extend(p.auction_lot.iter().copied());
-            let mut debt_all = self.legs.debt(i as u32).to_vec();
-            debt_all.extend(p.auction_debt.iter().copied());
+            let (coll, debt) = self.legs.split(i as u32);
+            // what is left, with what is still in auction
+            let fc = val(coll, &end_px)
+                .zip(val(&p.auction_lot, &end_px))
+                .map(|(x, y)| x + y);
+            let fd = val(debt, &end_px)
+                .zip(val(&p.auction_debt, &end_px))
+                .map(|(x, y)| x + y);
             let (coll, debt) = self.init_legs.split(i as u32);
             let init = InitLegs { coll, debt };
             let ic = val(init.coll, &start_px);
             let id = val(init.debt, &start_px);
-            let fc = val(&coll_all, &end_px);
-            let fd = val(&debt_all, &end_px);
             let h = self.health(i as u32);
             let (status, shortfall) = match (ic, id, fc, fd) {
                 (Some(ic), Some(id), Some(fc), Some(fd)) => {
@@ -2250,10 +2252,9 @@ impl Engine<'_> {
                 LoanStatus::Performing => perf += 1,
                 LoanStatus::Unpriced => unp += 1,
             }
-            let bp = &book.positions[i];
             loans.push(LoanOutcome {
-                account: bp.account.clone(),
-                market: bp.market.clone(),
+                account: self.names.account(i as u32).to_string(),
+                market: self.names.market(i as u32).to_string(),
                 status,
                 initial_collateral_usd: ic.unwrap_or_default(),
                 initial_debt_usd: id.unwrap_or_default(),
