@@ -134,6 +134,20 @@ pub struct LendingEvent {
     /// USD prices at the event, when the source has them.
     pub asset_price_usd: Option<Wad>,
     pub collateral_price_usd: Option<Wad>,
+    /// Index updates: Aave `liquidityIndex` (ray, 27 decimals).
+    pub liquidity_index_raw: Option<u128>,
+    /// Index updates: Aave `variableBorrowIndex` (ray) or Compound
+    /// `borrowIndex` (18 decimals).
+    pub borrow_index_raw: Option<u128>,
+    /// Index updates: Aave `liquidityRate` (ray per year).
+    pub liquidity_rate_raw: Option<u128>,
+    /// Index updates: Aave `variableBorrowRate` (ray per year).
+    pub borrow_rate_raw: Option<u128>,
+    /// Protocol shares moved by the event, base units: Compound cTokens
+    /// minted, redeemed or seized (8 decimals).
+    pub shares_raw: Option<u128>,
+    /// Maker auctions: the auction id (flip or clip).
+    pub auction_id: Option<u128>,
 }
 
 impl LendingEvent {
@@ -195,6 +209,12 @@ impl LendingEvent {
             price_unit: None,
             asset_price_usd: None,
             collateral_price_usd: None,
+            liquidity_index_raw: None,
+            borrow_index_raw: None,
+            liquidity_rate_raw: None,
+            borrow_rate_raw: None,
+            shares_raw: None,
+            auction_id: None,
         }
     }
 }

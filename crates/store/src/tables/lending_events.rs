@@ -41,6 +41,12 @@ pub const TABLE: TableDef = TableDef {
         col("price_unit", T::Utf8, true, "unit of the two prices (`ETH` for Aave v2's oracle)"),
         col("asset_price_usd", T::Amount, true, "USD price of `asset` at the event, when the source has it"),
         col("collateral_price_usd", T::Amount, true, "USD price of `collateral_asset` at the event"),
+        col("liquidity_index_raw", T::BigId, true, "index updates: Aave liquidityIndex (ray, 27 decimals)"),
+        col("borrow_index_raw", T::BigId, true, "index updates: Aave variableBorrowIndex (ray) or Compound borrowIndex (18 decimals)"),
+        col("liquidity_rate_raw", T::BigId, true, "index updates: Aave liquidityRate (ray per year)"),
+        col("borrow_rate_raw", T::BigId, true, "index updates: Aave variableBorrowRate (ray per year)"),
+        col("shares_raw", T::BigId, true, "protocol shares moved, base units (Compound cTokens minted, redeemed or seized)"),
+        col("auction_id", T::BigId, true, "Maker flip or clip auction id"),
     ],
 };
 
@@ -104,6 +110,9 @@ impl CanonicalRow for LendingEvent {
 
     fn encode(rows: &[Self]) -> Result<RecordBatch, StoreError> {
         let r = rows.iter();
+        let big = |f: fn(&LendingEvent) -> Option<u128>, c: &str| {
+            cols::opt_big(rows.iter().map(f), TABLE.name, c)
+        };
         let cols = vec![
             cols::ts(r.clone().map(|e| e.ts)),
             cols::boolean(r.clone().map(|e| e.ts_estimated)),
@@ -132,6 +141,12 @@ impl CanonicalRow for LendingEvent {
             cols::opt_text(r.clone().map(|e| e.price_unit.as_deref())),
             wad_col(r.clone().map(|e| e.asset_price_usd.map(|w| w.0)))?,
             wad_col(r.clone().map(|e| e.collateral_price_usd.map(|w| w.0)))?,
+            big(|e| e.liquidity_index_raw, "liquidity_index_raw")?,
+            big(|e| e.borrow_index_raw, "borrow_index_raw")?,
+            big(|e| e.liquidity_rate_raw, "liquidity_rate_raw")?,
+            big(|e| e.borrow_rate_raw, "borrow_rate_raw")?,
+            big(|e| e.shares_raw, "shares_raw")?,
+            big(|e| e.auction_id, "auction_id")?,
         ];
         Ok(RecordBatch::try_new(TABLE.schema(), cols)?)
     }
@@ -164,6 +179,12 @@ impl CanonicalRow for LendingEvent {
                     price_unit: c.opt_text("price_unit", i)?,
                     asset_price_usd: c.opt_wad("asset_price_usd", i)?,
                     collateral_price_usd: c.opt_wad("collateral_price_usd", i)?,
+                    liquidity_index_raw: c.opt_big("liquidity_index_raw", i)?,
+                    borrow_index_raw: c.opt_big("borrow_index_raw", i)?,
+                    liquidity_rate_raw: c.opt_big("liquidity_rate_raw", i)?,
+                    borrow_rate_raw: c.opt_big("borrow_rate_raw", i)?,
+                    shares_raw: c.opt_big("shares_raw", i)?,
+                    auction_id: c.opt_big("auction_id", i)?,
                 })
             })
             .collect()
