@@ -148,6 +148,9 @@ pub struct LendingEvent {
     pub shares_raw: Option<u128>,
     /// Maker auctions: the auction id (flip or clip).
     pub auction_id: Option<u128>,
+    /// The account's balance after the event as the event itself reports
+    /// it, base units (Compound `accountBorrows` of Borrow and RepayBorrow).
+    pub account_balance_raw: Option<u128>,
 }
 
 impl LendingEvent {
@@ -215,6 +218,7 @@ impl LendingEvent {
             borrow_rate_raw: None,
             shares_raw: None,
             auction_id: None,
+            account_balance_raw: None,
         }
     }
 }

@@ -47,6 +47,7 @@ pub const TABLE: TableDef = TableDef {
         col("borrow_rate_raw", T::BigId, true, "index updates: Aave variableBorrowRate (ray per year)"),
         col("shares_raw", T::BigId, true, "protocol shares moved, base units (Compound cTokens minted, redeemed or seized)"),
         col("auction_id", T::BigId, true, "Maker flip or clip auction id"),
+        col("account_balance_raw", T::BigId, true, "the account's balance after the event as the event reports it, base units (Compound accountBorrows)"),
     ],
 };
 
@@ -147,6 +148,7 @@ impl CanonicalRow for LendingEvent {
             big(|e| e.borrow_rate_raw, "borrow_rate_raw")?,
             big(|e| e.shares_raw, "shares_raw")?,
             big(|e| e.auction_id, "auction_id")?,
+            big(|e| e.account_balance_raw, "account_balance_raw")?,
         ];
         Ok(RecordBatch::try_new(TABLE.schema(), cols)?)
     }
@@ -185,6 +187,7 @@ impl CanonicalRow for LendingEvent {
                     borrow_rate_raw: c.opt_big("borrow_rate_raw", i)?,
                     shares_raw: c.opt_big("shares_raw", i)?,
                     auction_id: c.opt_big("auction_id", i)?,
+                    account_balance_raw: c.opt_big("account_balance_raw", i)?,
                 })
             })
             .collect()
