@@ -19,6 +19,8 @@
 
 #![warn(missing_docs)]
 
+#[allow(missing_docs)] // log fields and ABI names are the chain's own
+pub mod chain;
 mod ctx;
 pub mod error;
 pub mod events;

@@ -177,7 +177,9 @@ fn bad_values_name_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let bad = text.replacen("63917,GUSD", "63x17,GUSD", 1);
     let p = temp(&dir, "bad.csv", &bad);
-    let e = run(std::slice::from_ref(&p), &opts()).unwrap_err().to_string();
+    let e = run(std::slice::from_ref(&p), &opts())
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         e,
         "bad.csv: line 2, column \"principalAmount\": expected a non-negative integer in token base units, found \"63x17\""

@@ -504,18 +504,26 @@ fn bytes_via<B: From<Vec<u8>>>(
     B::from(v)
 }
 
-/// Parses a parquet file (row numbers in messages are 1-based over the file).
-pub(crate) fn parse_parquet(ctx: &mut FileCtx, bytes: &[u8]) -> Result<(), IngestError> {
-    let m = mapping(ctx)?;
-    check_not_empty(ctx, bytes)?;
+/// A batch source over parquet bytes (see [`open_parquet`]).
+pub(crate) type NextBatch =
+    Box<dyn FnMut() -> Result<Option<arrow::array::RecordBatch>, IngestError>>;
+
+/// Opens parquet bytes: the column names and a function giving the next
+/// batch. The parquet reader is not hardened against every malformed file:
+/// a panic inside it becomes a structural error naming `file`, not a crash.
+pub(crate) fn open_parquet(
+    file: &str,
+    bytes: &[u8],
+) -> Result<(Vec<String>, NextBatch), IngestError> {
     if !bytes.starts_with(b"PAR1") {
-        return Err(ctx.structure("not a parquet file (no PAR1 magic)"));
+        return Err(IngestError::structure(
+            file,
+            "not a parquet file (no PAR1 magic)",
+        ));
     }
     let data = bytes_via(<std::fs::File as ChunkReader>::get_bytes, bytes.to_vec());
-    // The parquet reader is not hardened against every malformed file: a
-    // panic inside it becomes a structural error instead of a crash.
-    let file = ctx.name.clone();
-    let guarded = |f: &mut dyn FnMut() -> Result<(), String>| -> Result<(), IngestError> {
+    let file = file.to_string();
+    let guarded = move |f: &mut dyn FnMut() -> Result<(), String>| -> Result<(), IngestError> {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(IngestError::structure(
@@ -546,17 +554,27 @@ pub(crate) fn parse_parquet(ctx: &mut FileCtx, bytes: &[u8]) -> Result<(), Inges
         Ok(())
     })?;
     let Some((names, mut reader)) = opened else {
-        return Err(ctx.structure("unreadable parquet"));
+        return Err(guarded(&mut || Err("no reader".into())).unwrap_err());
     };
-    let p = plan(ctx, m, &names)?;
-    let mut row_no = 0u64;
-    loop {
+    let next = move || {
         let mut next = None;
         guarded(&mut || {
             next = reader.next().transpose().map_err(|e| e.to_string())?;
             Ok(())
         })?;
-        let Some(batch) = next else { break };
+        Ok(next)
+    };
+    Ok((names, Box::new(next)))
+}
+
+/// Parses a parquet file (row numbers in messages are 1-based over the file).
+pub(crate) fn parse_parquet(ctx: &mut FileCtx, bytes: &[u8]) -> Result<(), IngestError> {
+    let m = mapping(ctx)?;
+    check_not_empty(ctx, bytes)?;
+    let (names, mut next_batch) = open_parquet(&ctx.name, bytes)?;
+    let p = plan(ctx, m, &names)?;
+    let mut row_no = 0u64;
+    while let Some(batch) = next_batch()? {
         let cols: Vec<ArrayRef> = batch.columns().iter().map(normalise).collect();
         for r in 0..batch.num_rows() {
             row_no += 1;
