@@ -84,6 +84,12 @@ pub enum Command {
     /// Measure throughput (ingest against DuckDB's own CSV-to-parquet path).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Rebuild the position book of a dataset's lending_events at a time or
+    /// block with the protocols' own accounting (Aave scaled balances and
+    /// indexes, Compound cTokens and borrow index; Maker is skipped): writes
+    /// the positions table into the dataset and prints the reconciliation of
+    /// the event totals against the book.
+    Positions(PositionsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +183,25 @@ pub struct ForensicsArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub render: RenderArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PositionsArgs {
+    /// Dataset folder holding lending_events (and reserves); the positions
+    /// table is written into it (other snapshots in it are kept).
+    #[arg(long, value_name = "DIR")]
+    pub dataset: PathBuf,
+    /// Snapshot: a block number (a plain integer) or a time
+    /// (`2020-03-12`, `2020-03-12 10:00`, RFC 3339, UTC).
+    #[arg(long, value_name = "TIME|BLOCK")]
+    pub at: String,
+    /// Only the events of this protocol (aave_v2, aave_v3, compound_v2).
+    #[arg(long, value_name = "P")]
+    pub protocol: Option<String>,
+    /// Also write the reconciliation (rows, events not applied, skipped
+    /// protocols) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,49 @@ pub struct PositionLeg {
     pub amount: Wad,
 }
 
+/// One row of the canonical `positions` table: a position leg at a
+/// snapshot, as reconstructed from `lending_events` (`shortfall positions`)
+/// or taken from a protocol's own snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PositionRow {
+    /// The time the balances hold at.
+    pub snapshot_ts: crate::Micros,
+    /// The block the snapshot was taken at, when it was taken at a block.
+    pub snapshot_block: Option<i64>,
+    /// `aave_v2`, `aave_v3`, `compound_v2`.
+    pub protocol: String,
+    /// Pool or comptroller (untrusted text).
+    pub market: String,
+    pub account: String,
+    pub asset: String,
+    pub side: LegSide,
+    /// Token units, 18-decimal fixed point.
+    pub amount: Wad,
+    /// Base units (the integer the token contract holds).
+    pub amount_raw: u128,
+    /// The protocol's own unit of the balance: Aave scaled balance (aToken
+    /// or variable debt token), Compound cTokens; None where it has none.
+    pub scaled_raw: Option<u128>,
+}
+
+impl LegSide {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LegSide::Collateral => "collateral",
+            LegSide::Debt => "debt",
+        }
+    }
+
+    /// Parses `collateral` or `debt`.
+    pub fn parse(s: &str) -> Option<LegSide> {
+        match s {
+            "collateral" => Some(LegSide::Collateral),
+            "debt" => Some(LegSide::Debt),
+            _ => None,
+        }
+    }
+}
+
 /// One account's position in one market.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Position {

@@ -12,7 +12,7 @@ pub mod rows;
 pub mod run;
 pub mod time;
 
-pub use book::{Book, BookOrigin, LegSide, Position, PositionLeg};
+pub use book::{Book, BookOrigin, LegSide, Position, PositionLeg, PositionRow};
 pub use lending::{LendingEvent, LendingKind, ObservedLiquidation, Reserve};
 pub use money::{Amount, AmountError, Ray, Wad};
 pub use order::{Phase, ReplayKey};

@@ -5,6 +5,7 @@ mod crisis;
 mod datasets;
 mod forensics;
 mod ingest;
+mod positions;
 mod query;
 pub mod replay;
 mod report;
@@ -30,5 +31,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => report::compare(g, args),
         Command::Forensics(args) => forensics::run(g, args),
         Command::Bench(c) => bench::run(g, c),
+        Command::Positions(args) => positions::run(g, args),
     }
 }

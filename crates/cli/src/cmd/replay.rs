@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use shortfall_core::{Book, OracleRound, PositionLeg, PriceBar};
+use shortfall_core::{Book, OracleRound, PositionLeg, PositionRow, PriceBar};
 use shortfall_replay::{ReplayError, ReplayInput, Scenario};
 use shortfall_store::parquet_io::sha256_hex;
 use shortfall_store::Dataset;
@@ -116,6 +116,53 @@ fn record_inputs(
     Ok(())
 }
 
+/// The legs of a `positions` table's snapshot for a window starting at
+/// `start`: the latest snapshot at or before it (a book taken later would
+/// already hold the crisis). Returns the snapshot's time (and block) as text.
+fn snapshot_legs(
+    rows: &[PositionRow],
+    start: shortfall_core::Micros,
+    path: &Path,
+) -> anyhow::Result<(String, Vec<PositionLeg>)> {
+    let snapshots: std::collections::BTreeSet<shortfall_core::Micros> =
+        rows.iter().map(|p| p.snapshot_ts).collect();
+    let Some(&at) = snapshots.range(..=start).next_back() else {
+        if snapshots.is_empty() {
+            bail!(
+                "{}: no positions table (write one with `shortfall positions --dataset {} --at ...`)",
+                path.display(),
+                path.display()
+            );
+        }
+        let list: Vec<String> = snapshots.iter().map(|t| t.to_string()).collect();
+        bail!(
+            "{}: no positions snapshot at or before the window start {start} (snapshots: {})",
+            path.display(),
+            list.join(", ")
+        );
+    };
+    let mut block = None;
+    let legs = rows
+        .iter()
+        .filter(|p| p.snapshot_ts == at)
+        .map(|p| {
+            block = block.or(p.snapshot_block);
+            PositionLeg {
+                account: p.account.clone(),
+                market: p.market.clone(),
+                asset: p.asset.clone(),
+                side: p.side,
+                amount: p.amount,
+            }
+        })
+        .collect();
+    let text = match block {
+        Some(b) => format!("{at} (block {b})"),
+        None => at.to_string(),
+    };
+    Ok((text, legs))
+}
+
 pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     Ok(execute(g, args)?.0)
 }
@@ -181,14 +228,26 @@ pub fn execute(
     let mut book = Book::default();
     if let Some(r) = &ds.positions {
         let path = resolve(r, &scenario_dir, &g.data_dir).context("datasets.positions")?;
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let legs: Vec<PositionLeg> = serde_json::from_slice(&bytes).with_context(|| {
-            format!("{}: expected a JSON array of position legs", path.display())
-        })?;
-        input_hashes.insert("positions".to_string(), sha256_hex(&bytes));
-        book = Book::from_legs(&legs);
-        book.origin.kind = "snapshot".into();
-        book.origin.detail = r.clone();
+        if path.is_dir() {
+            // A dataset with a positions table (`shortfall positions`).
+            let d = Dataset::open(&path).context("datasets.positions")?;
+            record_inputs(&d, "positions", &mut input_hashes)?;
+            let rows: Vec<PositionRow> = d.read()?;
+            let (snapshot, legs) = snapshot_legs(&rows, start, &path)?;
+            book = Book::from_legs(&legs);
+            book.origin.kind = "reconstructed".into();
+            book.origin.detail = format!("positions of {r} at {snapshot}");
+        } else {
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let legs: Vec<PositionLeg> = serde_json::from_slice(&bytes).with_context(|| {
+                format!("{}: expected a JSON array of position legs", path.display())
+            })?;
+            input_hashes.insert("positions".to_string(), sha256_hex(&bytes));
+            book = Book::from_legs(&legs);
+            book.origin.kind = "snapshot".into();
+            book.origin.detail = r.clone();
+        }
     }
     let gas = match &ds.gas {
         Some(r) => {

@@ -8,6 +8,7 @@ pub mod liquidations;
 pub mod loans;
 pub mod observed_liquidations;
 pub mod oracle_rounds;
+pub mod positions;
 pub mod prices;
 pub mod reserves;
 pub mod series;
@@ -104,6 +105,7 @@ pub const TABLES: &[&TableDef] = &[
     &lending_events::TABLE,
     &reserves::TABLE,
     &observed_liquidations::TABLE,
+    &positions::TABLE,
 ];
 
 /// Decimal128(38, 18) column from optional raw wad values.
