@@ -95,7 +95,9 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// Input format: binance-klines, cdd, coinapi-json, chainlink-rounds,
-    /// csv, parquet (prices and oracle rounds) or events-csv (lending events).
+    /// csv, parquet (prices and oracle rounds); events-csv (lending events
+    /// from exports); rpc-logs, cryo-logs (EVM logs decoded into
+    /// lending_events and oracle_rounds).
     #[arg(long, value_name = "FORMAT")]
     pub format: String,
     /// Dataset folder to create or add to.
@@ -130,6 +132,22 @@ pub struct IngestArgs {
     /// thresholds and bonuses), laid out as the mapping's [reserves] says.
     #[arg(long, value_name = "FILE")]
     pub reserves: Option<PathBuf>,
+    /// `rpc-logs`/`cryo-logs`: which address is which contract (TOML;
+    /// default `<data-dir>/chain/contracts.toml`).
+    #[arg(long, value_name = "FILE")]
+    pub contracts: Option<PathBuf>,
+    /// `rpc-logs`/`cryo-logs`: token list JSON with symbols and decimals
+    /// (default `<data-dir>/chain/tokens.json`).
+    #[arg(long, value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+    /// `rpc-logs`/`cryo-logs`: block timestamps (cryo `blocks` parquet/CSV,
+    /// or CSV `number,timestamp`); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub blocks: Vec<PathBuf>,
+    /// `rpc-logs`/`cryo-logs`: interpolate unknown block times between known
+    /// blocks (rows are marked ts_estimated) instead of failing.
+    #[arg(long)]
+    pub estimate_block_times: bool,
     /// Column mapping entries as KEY=VALUE (same keys as the mapping file; override it).
     #[arg(long = "map", value_name = "KEY=VALUE")]
     pub map: Vec<String>,
@@ -286,6 +304,17 @@ pub enum BenchCommand {
         /// Number of rows to generate.
         #[arg(long, default_value_t = 1_000_000)]
         rows: usize,
+        /// Repetitions (the best time is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+    /// Decode and write N synthetic EVM logs (Aave v2 pool, a cToken and a
+    /// Chainlink aggregator; a cryo logs parquet file with a blocks file):
+    /// read + decode + order, then the dataset write; logs per second.
+    Logs {
+        /// Number of logs.
+        #[arg(long, default_value_t = 1_000_000)]
+        logs: u64,
         /// Repetitions (the best time is reported).
         #[arg(long, default_value_t = 3)]
         repeat: usize,

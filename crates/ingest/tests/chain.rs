@@ -690,3 +690,24 @@ fn overlapping_files_do_not_double_events() {
     assert_eq!(out.events.len(), 13);
     assert!(out.event_sources[1].rows_deduplicated >= 4);
 }
+
+/// The logs above as committed fixtures for the command-line tests
+/// (`SHORTFALL_BLESS=1` rewrites them).
+#[test]
+fn committed_fixtures_are_current() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for (name, text) in [
+        ("crisis_logs.rpc.json", rpc_json(&logs())),
+        ("crisis_blocks.csv", blocks_csv()),
+    ] {
+        let p = dir.join(name);
+        if std::env::var_os("SHORTFALL_BLESS").is_some() {
+            std::fs::write(&p, &text).unwrap();
+        }
+        let have = std::fs::read_to_string(&p).unwrap_or_default();
+        assert!(
+            have == text,
+            "{name} is out of date: run with SHORTFALL_BLESS=1"
+        );
+    }
+}

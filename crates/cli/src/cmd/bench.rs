@@ -18,7 +18,87 @@ pub fn run(_g: &Global, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Ingest { rows, repeat } => ingest(rows, repeat.max(1)),
         BenchCommand::Report { positions, repeat } => report(positions, repeat.max(1)),
+        BenchCommand::Logs { logs, repeat } => logs_bench(_g, logs, repeat.max(1)),
     }
+}
+
+/// `bench logs`: N synthetic logs through `ingest --format cryo-logs`.
+fn logs_bench(g: &Global, n: u64, repeat: usize) -> anyhow::Result<ExitCode> {
+    use shortfall_ingest::chain::{
+        ingest_logs, synth, BlockTimes, ChainOptions, LogFormat, Registry,
+    };
+    let pool = "0x7d2768dE32b0b80b7a3454c06BdAc94A69DDc7A9";
+    let ctoken = "0x4Ddc2D193948926D02f9B1fE9e1daa0718270ED5";
+    let feed = "0x00000000000000000000000000000000000000fe";
+    let mut reg = Registry::default();
+    reg.add_contracts_file(&g.data_dir.join("chain/contracts.toml"))?;
+    reg.add_token_list_file(&g.data_dir.join("chain/tokens.json"))?;
+    reg.add_contracts_toml(
+        &format!("[[contracts]]\naddress = \"{feed}\"\nrole = \"chainlink_aggregator\"\nfeed = \"chainlink:ETH/USD\"\nbase = \"ETH\"\nquote = \"USD\"\ndecimals = 8\n"),
+        "bench",
+    )?;
+    let assets: Vec<_> = ["WETH", "USDC", "DAI", "WBTC", "LINK", "AAVE"]
+        .iter()
+        .filter_map(|s| {
+            reg.tokens
+                .iter()
+                .find(|(_, t)| t.symbol == *s)
+                .map(|(a, _)| *a)
+        })
+        .collect();
+    anyhow::ensure!(
+        !assets.is_empty(),
+        "the token list has none of the bench assets"
+    );
+    let t = Instant::now();
+    let bytes = synth::cryo_parquet(n, pool.parse()?, ctoken.parse()?, feed.parse()?, &assets)?;
+    let gen = t.elapsed();
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("logs.parquet");
+    std::fs::write(&file, &bytes)?;
+    let mut blocks = BlockTimes::default();
+    blocks.read("blocks.csv", synth::blocks_csv(n).as_bytes())?;
+    println!(
+        "{n} synthetic logs: cryo parquet of {:.1} MB generated in {gen:.2?}",
+        bytes.len() as f64 / 1e6
+    );
+    let (mut best_decode, mut best_write) = (Duration::MAX, Duration::MAX);
+    let mut rows = (0, 0);
+    for r in 0..repeat {
+        let t = Instant::now();
+        let out = ingest_logs(
+            LogFormat::Cryo,
+            &[file.clone()],
+            &blocks,
+            &reg,
+            &ChainOptions::default(),
+            "bench",
+        )?;
+        let decode = t.elapsed();
+        rows = (out.events.len(), out.rounds.len());
+        let t = Instant::now();
+        let mut ds = Dataset::open_or_new(&dir.path().join(format!("ds{r}")))?;
+        ds.add(out.events, out.event_sources)?;
+        ds.add(out.rounds, out.round_sources)?;
+        ds.commit()?;
+        let write = t.elapsed();
+        best_decode = best_decode.min(decode);
+        best_write = best_write.min(write);
+    }
+    let per_s = |d: Duration| n as f64 / d.as_secs_f64();
+    println!(
+        "read + decode + order: {best_decode:.2?} ({:.0} logs/s) -> {} lending_events, {} oracle_rounds",
+        per_s(best_decode),
+        rows.0,
+        rows.1
+    );
+    println!("dataset write (parquet, manifest): {best_write:.2?}");
+    println!(
+        "total: {:.2?} ({:.0} logs/s), best of {repeat}",
+        best_decode + best_write,
+        per_s(best_decode + best_write)
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A Binance one-minute kline archive (no header, millisecond times) with a

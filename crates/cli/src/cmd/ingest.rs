@@ -123,8 +123,93 @@ fn run_events(g: &Global, args: &IngestArgs, opts: &IngestOptions) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--format rpc-logs|cryo-logs`: EVM logs decoded with the contracts file
+/// and token list into lending_events and oracle_rounds.
+fn run_logs(
+    g: &Global,
+    args: &IngestArgs,
+    format: shortfall_ingest::chain::LogFormat,
+    opts: &IngestOptions,
+) -> anyhow::Result<ExitCode> {
+    use shortfall_ingest::chain::{ingest_logs, BlockTimes, ChainOptions, Registry};
+    if args.mapping.is_some() || !args.map.is_empty() || args.reserves.is_some() {
+        bail!(
+            "--mapping, --map and --reserves do not apply to {}",
+            format.name()
+        );
+    }
+    let mut record = std::collections::BTreeMap::new();
+    let mut hash_of = |key: String, path: &std::path::Path| -> anyhow::Result<()> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        record.insert(
+            key,
+            format!(
+                "{name} sha256 {}",
+                shortfall_store::parquet_io::sha256_hex(&bytes)
+            ),
+        );
+        Ok(())
+    };
+    let contracts = args
+        .contracts
+        .clone()
+        .unwrap_or_else(|| g.data_dir.join("chain/contracts.toml"));
+    let tokens = args
+        .tokens
+        .clone()
+        .unwrap_or_else(|| g.data_dir.join("chain/tokens.json"));
+    let mut reg = Registry::default();
+    reg.add_contracts_file(&contracts)?;
+    reg.add_token_list_file(&tokens)?;
+    hash_of("contracts".into(), &contracts)?;
+    hash_of("tokens".into(), &tokens)?;
+    let mut blocks = BlockTimes::default();
+    for (i, b) in args.blocks.iter().enumerate() {
+        let bytes = std::fs::read(b).with_context(|| format!("reading {}", b.display()))?;
+        let name = b.file_name().map_or_else(
+            || b.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        blocks.read(&name, &bytes)?;
+        hash_of(format!("blocks_{i}"), b)?;
+    }
+    let copts = ChainOptions {
+        estimate_block_times: args.estimate_block_times,
+        window: opts.window,
+        on_bad_row: opts.on_bad_row,
+        record,
+    };
+    let mut ds = Dataset::open_or_new(&args.dataset)?;
+    let out = ingest_logs(
+        format,
+        &args.files,
+        &blocks,
+        &reg,
+        &copts,
+        &super::tool_version(),
+    )?;
+    warn_all(g, &out.warnings);
+    let events = ds.add(out.events, out.event_sources.clone())?;
+    let rounds = if out.round_sources.is_empty() {
+        None
+    } else {
+        Some(ds.add(out.rounds, out.round_sources.clone())?)
+    };
+    ds.commit()?;
+    print_sources(g, &args.dataset, &out.event_sources, &events);
+    if let Some(r) = rounds {
+        print_sources(g, &args.dataset, &out.round_sources, &r);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
-    if args.format.trim() == shortfall_ingest::events::FORMAT {
+    let log_format = shortfall_ingest::chain::LogFormat::parse(&args.format);
+    if args.format.trim() == shortfall_ingest::events::FORMAT || log_format.is_some() {
         let opts = IngestOptions {
             window: args.window.as_deref().map(parse_window).transpose()?,
             on_bad_row: match args.on_bad_row {
@@ -133,7 +218,17 @@ pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
             },
             ..IngestOptions::default()
         };
+        if let Some(f) = log_format {
+            return run_logs(g, &args, f, &opts);
+        }
         return run_events(g, &args, &opts);
+    }
+    if !args.blocks.is_empty()
+        || args.contracts.is_some()
+        || args.tokens.is_some()
+        || args.estimate_block_times
+    {
+        bail!("--contracts, --tokens, --blocks and --estimate-block-times apply to rpc-logs and cryo-logs only");
     }
     if args.reserves.is_some() {
         bail!("--reserves applies to --format events-csv only");

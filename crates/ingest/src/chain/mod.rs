@@ -15,6 +15,7 @@ pub mod blocks;
 pub mod decode;
 pub mod logs;
 pub mod registry;
+pub mod synth;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
