@@ -50,6 +50,8 @@ pub struct Global {
     pub reports_dir: PathBuf,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Convert raw market or oracle files into a canonical parquet dataset.

@@ -68,7 +68,7 @@ fn logs_bench(g: &Global, n: u64, repeat: usize) -> anyhow::Result<ExitCode> {
         let t = Instant::now();
         let out = ingest_logs(
             LogFormat::Cryo,
-            &[file.clone()],
+            std::slice::from_ref(&file),
             &blocks,
             &reg,
             &ChainOptions::default(),
