@@ -363,6 +363,17 @@ mode = "direct"
     let run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run_dir.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["book_origin"]["kind"], "reconstructed", "{run}");
+    // The report says where the book came from, first thing.
+    ok(&shortfall(&["report", s(&run_dir)]));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("report.json")).unwrap()).unwrap();
+    let notice = report["book"]["notice"].as_str().unwrap();
+    assert!(
+        notice.starts_with(
+            "The book of 2 positions is RECONSTRUCTED from on-chain events (positions of"
+        ),
+        "{notice}"
+    );
 
     // A window before every snapshot names the snapshots.
     std::fs::write(&sc, scenario("2020-03-10 00:00")).unwrap();

@@ -494,6 +494,11 @@ fn book_notice(run: &RunData) -> BookInfo {
             "The book of {positions} positions is GENERATED, not observed: {}. Prices and oracle data are historical; the positions are not. Figures say what these rules would do to such a book on this price path, not what any protocol lost.",
             o.detail
         )
+    } else if o.kind == "reconstructed" {
+        format!(
+            "The book of {positions} positions is RECONSTRUCTED from on-chain events ({}): balances follow the protocols' own accounting of the events in the dataset; see the reconciliation of `shortfall positions` for events that could not be applied.",
+            o.detail
+        )
     } else {
         format!(
             "The book of {positions} positions is a {} ({}).",
