@@ -17,5 +17,5 @@ pub use lending::{LendingEvent, LendingKind, ObservedLiquidation, Reserve};
 pub use money::{Amount, AmountError, Ray, Wad};
 pub use order::{Phase, ReplayKey};
 pub use provenance::SourceRecord;
-pub use rows::{OracleRound, PriceBar};
+pub use rows::{LiquidityRow, OracleRound, PriceBar};
 pub use time::{Micros, TimeError};

@@ -88,3 +88,16 @@ impl OracleRound {
         (self.ts, &self.feed, self.round_id)
     }
 }
+
+/// Market depth of one asset at one time: the USD value the replay's
+/// liquidity model uses as `depth` (for the constant-product model, the
+/// USD on each side of the pool; for the linear model, the sale that would
+/// take the average price to zero).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiquidityRow {
+    pub ts: Micros,
+    pub venue: String,
+    pub asset: String,
+    pub quote: String,
+    pub depth_usd: Wad,
+}

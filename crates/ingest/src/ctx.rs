@@ -1,7 +1,7 @@
 //! Per-file parsing state shared by the adapters: collected rows, counters,
 //! bad-row policy, notes.
 
-use shortfall_core::{OracleRound, PriceBar};
+use shortfall_core::{LiquidityRow, OracleRound, PriceBar};
 
 use crate::error::{IngestError, Location};
 use crate::options::{IngestOptions, OnBadRow};
@@ -25,6 +25,8 @@ pub(crate) struct FileCtx<'a> {
     pub prices: Vec<PriceBar>,
     pub price_locs: Vec<Location>,
     pub rounds: Vec<(OracleRound, Location)>,
+    /// Depth rows of mappings with a `depth_usd` column.
+    pub liquidity: Vec<(LiquidityRow, Location)>,
     skip_reasons: usize,
     reject_reasons: usize,
 }
@@ -43,6 +45,7 @@ impl<'a> FileCtx<'a> {
             prices: Vec::new(),
             price_locs: Vec::new(),
             rounds: Vec::new(),
+            liquidity: Vec::new(),
             skip_reasons: 0,
             reject_reasons: 0,
         }

@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
-use shortfall_core::{OracleRound, PriceBar, SourceRecord};
+use shortfall_core::{LiquidityRow, OracleRound, PriceBar, SourceRecord};
 
 use crate::ctx::FileCtx;
 pub use crate::error::{IngestError, Location};
@@ -48,6 +48,10 @@ pub struct IngestOutput {
     pub prices: Vec<PriceBar>,
     /// Sorted by (ts, feed, round_id); empty for market formats.
     pub oracle_rounds: Vec<OracleRound>,
+    /// Sorted by (ts, venue, asset): depth rows of a mapping with `depth_usd`.
+    pub liquidity: Vec<LiquidityRow>,
+    /// Source records of the depth rows (table `liquidity`), one per file that gave any.
+    pub liquidity_sources: Vec<SourceRecord>,
     /// One record per input file, in input order.
     pub sources: Vec<SourceRecord>,
     /// Human-readable warnings (gaps, relistings, phase overlaps, suspicious prints),
@@ -121,6 +125,7 @@ struct Parsed {
     prices: Vec<PriceBar>,
     price_locs: Vec<Location>,
     rounds: Vec<(OracleRound, Location)>,
+    liquidity: Vec<(LiquidityRow, Location)>,
     warnings: Vec<String>,
 }
 
@@ -166,8 +171,62 @@ fn parse_one(
         prices: ctx.prices,
         price_locs: ctx.price_locs,
         rounds: ctx.rounds,
+        liquidity: ctx.liquidity,
         warnings: ctx.warnings,
     })
+}
+
+/// Sorts and dedupes depth rows (the same key with another depth is a conflict).
+fn finish_depth(
+    mut depth: Vec<(LiquidityRow, Location, usize)>,
+    opts: &IngestOptions,
+    names: &[String],
+    records: &mut [SourceRecord],
+) -> Result<(Vec<LiquidityRow>, Vec<SourceRecord>), IngestError> {
+    depth.sort_by(|a, b| {
+        (a.0.ts, &a.0.venue, &a.0.asset)
+            .cmp(&(b.0.ts, &b.0.venue, &b.0.asset))
+            .then(a.2.cmp(&b.2))
+    });
+    let mut out: Vec<(LiquidityRow, Location, usize)> = Vec::with_capacity(depth.len());
+    for item in depth {
+        match out.last() {
+            Some(last)
+                if (last.0.ts, &last.0.venue, &last.0.asset)
+                    == (item.0.ts, &item.0.venue, &item.0.asset) =>
+            {
+                if last.0 != item.0 {
+                    let msg = format!(
+                        "conflicting depth for {} {} {}: {} here, {} in {}, {}",
+                        item.0.ts.to_iso(),
+                        item.0.venue,
+                        item.0.asset,
+                        item.0.depth_usd,
+                        last.0.depth_usd,
+                        names[last.2],
+                        last.1
+                    );
+                    conflict(opts, &names[item.2], item.1, msg, &mut records[item.2])?;
+                }
+            }
+            _ => out.push(item),
+        }
+    }
+    let mut written = vec![0u64; records.len()];
+    for (_, _, src) in &out {
+        written[*src] += 1;
+    }
+    let sources = records
+        .iter()
+        .zip(written)
+        .filter(|(_, n)| *n > 0)
+        .map(|(r, n)| SourceRecord {
+            table: "liquidity".into(),
+            rows_written: n,
+            ..r.clone()
+        })
+        .collect();
+    Ok((out.into_iter().map(|(d, _, _)| d).collect(), sources))
 }
 
 /// Keeps the elements of two parallel vectors where `keep` holds for the first.
@@ -193,8 +252,15 @@ fn finish(parsed: Vec<Parsed>, opts: &IngestOptions) -> Result<IngestOutput, Ing
     let mut bars: Vec<PriceBar> = Vec::new();
     let mut meta: Vec<(Location, usize)> = Vec::new();
     let mut rounds: Vec<(OracleRound, Location, usize)> = Vec::new();
+    let mut depth: Vec<(LiquidityRow, Location, usize)> = Vec::new();
     let inside = |ts| opts.window.is_none_or(|(a, b)| ts >= a && ts < b);
     for (src, p) in parsed.into_iter().enumerate() {
+        depth.extend(
+            p.liquidity
+                .into_iter()
+                .filter(|(d, _)| inside(d.ts))
+                .map(|(d, l)| (d, l, src)),
+        );
         let mut rec = p.record;
         warnings.extend(p.warnings);
         let before = p.prices.len() + p.rounds.len();
@@ -298,9 +364,12 @@ fn finish(parsed: Vec<Parsed>, opts: &IngestOptions) -> Result<IngestOutput, Ing
         for (_, src) in &meta {
             records[*src].rows_written += 1;
         }
+        let (liquidity, liquidity_sources) = finish_depth(depth, opts, &names, &mut records)?;
         return Ok(IngestOutput {
             prices: bars,
             oracle_rounds: Vec::new(),
+            liquidity,
+            liquidity_sources,
             sources: records,
             warnings,
         });
@@ -344,6 +413,8 @@ fn finish(parsed: Vec<Parsed>, opts: &IngestOptions) -> Result<IngestOutput, Ing
     Ok(IngestOutput {
         prices: Vec::new(),
         oracle_rounds: out.into_iter().map(|x| x.0).collect(),
+        liquidity: Vec::new(),
+        liquidity_sources: Vec::new(),
         sources: records,
         warnings,
     })

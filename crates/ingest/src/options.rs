@@ -260,6 +260,14 @@ pub struct ColumnMapping {
     /// Price columns hold integers in base units with this many decimals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decimals: Option<u32>,
+    /// A column of market depth in USD: each row then also gives a
+    /// `liquidity` row (venue, base, quote, `depth_usd` times `depth_factor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth_usd: Option<String>,
+    /// Multiplier of `depth_usd` (decimal text; `0.5`: half a pool's total
+    /// value locked is on each side). Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth_factor: Option<String>,
     /// Bar length; default: inferred from the most common step between bars
     /// (0 with a single `price` column, i.e. prints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -327,6 +335,8 @@ impl ColumnMapping {
             "volume_base" => self.volume_base = v,
             "volume_quote" => self.volume_quote = v,
             "trades" => self.trades = v,
+            "depth_usd" => self.depth_usd = v,
+            "depth_factor" => self.depth_factor = v,
             "decimals" => self.decimals = Some(value.trim().parse().map_err(|_| bad("an integer 0..=38"))?),
             "interval_secs" => self.interval_secs = Some(value.trim().parse().map_err(|_| bad("an integer"))?),
             "delimiter" => {
@@ -342,11 +352,22 @@ impl ColumnMapping {
                 return Err(IngestError::Options(format!(
                     "column mapping: unknown key `{other}` (expected time, time_format, base, base_column, quote, \
                      quote_column, venue, venue_column, open, high, low, close, price, volume_base, volume_quote, \
-                     trades, decimals, interval_secs, delimiter)"
+                     trades, decimals, depth_usd, depth_factor, interval_secs, delimiter)"
                 )))
             }
         }
         Ok(())
+    }
+
+    /// The depth multiplier (1 when not given); `None` when it is not a
+    /// positive decimal.
+    pub fn depth_factor(&self) -> Option<shortfall_core::Wad> {
+        match &self.depth_factor {
+            None => Some(shortfall_core::Wad::ONE),
+            Some(t) => shortfall_core::Wad::parse_decimal(t.trim(), false)
+                .ok()
+                .filter(|w| w.0 > 0),
+        }
     }
 
     /// Checks that the mapping is complete and unambiguous.
@@ -359,6 +380,12 @@ impl ColumnMapping {
             if TimeFormat::parse(f).is_none() {
                 return err("`time_format` must be auto, s, ms, us, ns, iso or a chrono format containing `%`");
             }
+        }
+        if self.depth_factor.is_some() && self.depth_usd.is_none() {
+            return err("`depth_factor` needs a `depth_usd` column");
+        }
+        if self.depth_factor().is_none() {
+            return err("`depth_factor` must be a positive decimal number");
         }
         let ohlc = [&self.open, &self.high, &self.low, &self.close];
         let n = ohlc.iter().filter(|c| c.is_some()).count();

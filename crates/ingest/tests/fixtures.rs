@@ -882,3 +882,62 @@ fn parquet_nan_is_a_bad_value_naming_row_and_column() {
         &["usdeusdt.parquet", "not a parquet file"],
     );
 }
+
+#[test]
+fn mapped_depth_column_gives_liquidity_rows() {
+    // A pool state export: price and total value locked per block.
+    let csv = "ts,px,tvl\n1760112011,1.0001,35083165.5\n1760112023,0.9990,35000000\n1760112035,0.9985,bad\n";
+    let m = ColumnMapping::from_pairs([
+        ("time", "ts"),
+        ("time_format", "s"),
+        ("price", "px"),
+        ("base", "USDE"),
+        ("quote", "USDT"),
+        ("venue", "uniswap-v3"),
+        ("depth_usd", "tvl"),
+        ("depth_factor", "0.5"),
+    ])
+    .unwrap();
+    let o = IngestOptions {
+        mapping: Some(m.clone()),
+        ..skip()
+    };
+    let out = run(Format::Csv, "pool.csv", csv.as_bytes(), &o).unwrap();
+    assert_eq!(out.prices.len(), 2, "the bad depth row is skipped whole");
+    assert_eq!(out.liquidity.len(), 2);
+    let d = &out.liquidity[0];
+    assert_eq!(
+        (
+            d.venue.as_str(),
+            d.asset.as_str(),
+            d.quote.as_str(),
+            d.depth_usd
+        ),
+        ("uniswap-v3", "USDE", "USDT", w("17541582.75"))
+    );
+    assert_eq!(d.ts, out.prices[0].ts);
+    assert_eq!(out.liquidity_sources.len(), 1);
+    assert_eq!(out.liquidity_sources[0].table, "liquidity");
+    assert_eq!(out.liquidity_sources[0].rows_written, 2);
+    // Fail mode names the cell.
+    let o = IngestOptions {
+        mapping: Some(m),
+        ..opts()
+    };
+    let e = run(Format::Csv, "pool.csv", csv.as_bytes(), &o)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("pool.csv: line 4, column \"tvl\""), "{e}");
+    // A factor without a column, or not a positive number, is refused.
+    assert!(
+        ColumnMapping::from_pairs([("time", "t"), ("price", "p"), ("depth_factor", "0.5")])
+            .is_err()
+    );
+    assert!(ColumnMapping::from_pairs([
+        ("time", "t"),
+        ("price", "p"),
+        ("depth_usd", "d"),
+        ("depth_factor", "-1")
+    ])
+    .is_err());
+}

@@ -353,6 +353,9 @@ pub fn build(pack: &Path, raw: &Path, target: &Path) -> anyhow::Result<()> {
                 } else {
                     ds.add(out.prices, out.sources)?;
                 }
+                if !out.liquidity.is_empty() {
+                    ds.add(out.liquidity, out.liquidity_sources)?;
+                }
                 ds.commit()?;
             }
             for e in ds.manifest().tables.values() {
@@ -375,7 +378,12 @@ pub fn build(pack: &Path, raw: &Path, target: &Path) -> anyhow::Result<()> {
         }
     };
     // Drop derived files of an older build that this one does not make.
-    for old in ["prices.parquet", "oracle_rounds.parquet", "gas.json"] {
+    for old in [
+        "prices.parquet",
+        "oracle_rounds.parquet",
+        "liquidity.parquet",
+        "gas.json",
+    ] {
         if !files.iter().any(|f| f == old) {
             let _ = std::fs::remove_file(target.join(old));
         }

@@ -273,8 +273,16 @@ pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ds.add(out.prices, out.sources.clone())?
     };
+    let depth = if out.liquidity.is_empty() {
+        None
+    } else {
+        Some(ds.add(out.liquidity, out.liquidity_sources.clone())?)
+    };
     ds.commit()?;
 
     print_sources(g, &args.dataset, &out.sources, &report);
+    if let Some(d) = depth {
+        print_sources(g, &args.dataset, &out.liquidity_sources, &d);
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -18,7 +18,7 @@ use arrow::datatypes::{
 use csv::ByteRecord;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::ChunkReader;
-use shortfall_core::{Micros, PriceBar, Wad};
+use shortfall_core::{LiquidityRow, Micros, PriceBar, Wad};
 
 use super::{check_delimiter, check_not_empty, csv_reader, next_record, Lines};
 use crate::ctx::FileCtx;
@@ -88,6 +88,8 @@ struct Plan {
     volume_quote: Option<(usize, String)>,
     trades: Option<(usize, String)>,
     decimals: Option<u32>,
+    /// Depth column and multiplier (rows then also give `liquidity` rows).
+    depth: Option<((usize, String), Wad)>,
     width: usize,
 }
 
@@ -204,6 +206,10 @@ fn plan(ctx: &mut FileCtx, m: &ColumnMapping, names: &[String]) -> Result<Plan, 
         volume_quote: opt(ctx, &m.volume_quote, "volume_quote")?,
         trades: opt(ctx, &m.trades, "trades")?,
         decimals: m.decimals.or(ctx.opts.decimals),
+        depth: match opt(ctx, &m.depth_usd, "depth_usd")? {
+            Some(c) => Some((c, m.depth_factor().unwrap_or(Wad::ONE))),
+            None => None,
+        },
         width: names.len(),
     })
 }
@@ -426,6 +432,40 @@ fn build<'c>(
     Ok(bar)
 }
 
+/// The `liquidity` row of a bar, when the mapping has a depth column.
+fn depth_row<'c>(
+    ctx: &FileCtx,
+    loc: Location,
+    p: &Plan,
+    bar: &PriceBar,
+    get: impl Fn(usize) -> Cell<'c>,
+) -> Result<Option<LiquidityRow>, IngestError> {
+    let Some(((i, n), factor)) = &p.depth else {
+        return Ok(None);
+    };
+    let d = to_wad(ctx, loc, n, get(*i), None)?;
+    if d.0 < 0 {
+        return Err(ctx.bad_value(loc, n, "a depth >= 0", get(*i).show().as_bytes()));
+    }
+    let depth = d.checked_mul_down(*factor).ok_or_else(|| {
+        ctx.bad_value(loc, n, "a depth below 10^20 USD", get(*i).show().as_bytes())
+    })?;
+    Ok(Some(LiquidityRow {
+        ts: bar.ts,
+        venue: bar.venue.clone(),
+        asset: bar.base.clone(),
+        quote: bar.quote.clone(),
+        depth_usd: depth,
+    }))
+}
+
+fn push_bar(ctx: &mut FileCtx, bar: PriceBar, depth: Option<LiquidityRow>, loc: Location) {
+    if let Some(d) = depth {
+        ctx.liquidity.push((d, loc));
+    }
+    ctx.push_price(bar, loc);
+}
+
 fn set_interval(ctx: &mut FileCtx, m: &ColumnMapping, single_price: bool) {
     let interval = match (m.interval_secs.or(ctx.opts.interval_secs), single_price) {
         (Some(i), _) => i,
@@ -482,8 +522,11 @@ pub(crate) fn parse_csv(ctx: &mut FileCtx, bytes: &[u8]) -> Result<(), IngestErr
             continue;
         }
         let r = &rec;
-        match build(ctx, loc, &p, |i| r.get(i).map_or(Cell::Null, Cell::Text)) {
-            Ok(bar) => ctx.push_price(bar, loc),
+        let get = |i: usize| r.get(i).map_or(Cell::Null, Cell::Text);
+        match build(ctx, loc, &p, get)
+            .and_then(|bar| depth_row(ctx, loc, &p, &bar, get).map(|d| (bar, d)))
+        {
+            Ok((bar, d)) => push_bar(ctx, bar, d, loc),
             Err(e) => ctx.bad(e)?,
         }
     }
@@ -580,10 +623,11 @@ pub(crate) fn parse_parquet(ctx: &mut FileCtx, bytes: &[u8]) -> Result<(), Inges
             row_no += 1;
             ctx.rows_read += 1;
             let loc = Location::Row(row_no);
-            match build(ctx, loc, &p, |i| {
-                cols.get(i).map_or(Cell::Null, |a| cell(a, r))
-            }) {
-                Ok(bar) => ctx.push_price(bar, loc),
+            let get = |i: usize| cols.get(i).map_or(Cell::Null, |a| cell(a, r));
+            match build(ctx, loc, &p, get)
+                .and_then(|bar| depth_row(ctx, loc, &p, &bar, get).map(|d| (bar, d)))
+            {
+                Ok((bar, d)) => push_bar(ctx, bar, d, loc),
                 Err(e) => ctx.bad(e)?,
             }
         }

@@ -5,6 +5,7 @@ pub(crate) mod cols;
 pub mod events;
 pub mod lending_events;
 pub mod liquidations;
+pub mod liquidity;
 pub mod loans;
 pub mod observed_liquidations;
 pub mod oracle_rounds;
@@ -103,6 +104,7 @@ pub const TABLES: &[&TableDef] = &[
     &loans::TABLE,
     &series::TABLE,
     &lending_events::TABLE,
+    &liquidity::TABLE,
     &reserves::TABLE,
     &observed_liquidations::TABLE,
     &positions::TABLE,
