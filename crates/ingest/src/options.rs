@@ -184,6 +184,18 @@ impl IngestOptions {
     }
 }
 
+/// Reads a mapping file with `parse`; errors name the file.
+pub(crate) fn read_mapping<T>(
+    path: &Path,
+    parse: impl Fn(&str) -> Result<T, IngestError>,
+) -> Result<T, IngestError> {
+    let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
+        file: path.display().to_string(),
+        source,
+    })?;
+    parse(&text).map_err(|e| IngestError::Options(format!("{}: {e}", path.display())))
+}
+
 /// How the generic `csv`/`parquet` adapters find their columns.
 ///
 /// ```toml
@@ -288,12 +300,7 @@ impl ColumnMapping {
 
     /// Reads a TOML mapping file.
     pub fn from_file(path: &Path) -> Result<Self, IngestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
-            file: path.display().to_string(),
-            source,
-        })?;
-        Self::from_toml_str(&text)
-            .map_err(|e| IngestError::Options(format!("{}: {e}", path.display())))
+        read_mapping(path, Self::from_toml_str)
     }
 
     /// Builds a mapping from `key=value` pairs (CLI flags such as `--map time=ts`),

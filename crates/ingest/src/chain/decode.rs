@@ -316,68 +316,94 @@ fn compound_event(c: &Ctx, t: &B256) -> Option<Result<Decoded, String>> {
     Some(r)
 }
 
+/// A Maker event on the DAI side of an ilk: `dai` in rad (45 decimals),
+/// collateral `gem` in wad, the auction id.
+fn maker(
+    c: &Ctx,
+    kind: LendingKind,
+    account: &Address,
+    ilk: &str,
+    (dai, dai_what): (U256, &str),
+    (gem, gem_what): (U256, &str),
+    id: U256,
+) -> Result<LendingEvent, String> {
+    let mut e = c.event(kind, &addr(account), "DAI");
+    e.market = ilk.to_string();
+    e.amount = Some(scaled(dai, 45, dai_what)?);
+    e.collateral_asset = Some(gem_of(ilk));
+    e.collateral_amount = Some(scaled(gem, 18, gem_what)?);
+    e.auction_id = Some(small(id, "id")?);
+    Ok(e)
+}
+
 fn maker_event(c: &Ctx, t: &B256) -> Option<Result<Decoded, String>> {
     let ilk = c.contract.ilk.clone().unwrap_or_default();
     let r = match (c.contract.role, *t) {
+        // Cat.Bite: tab is the debt plus penalty to raise.
         (Role::MakerCat, maker::Bite::SIGNATURE_HASH) => (|| {
             let x: maker::Bite = ev(c.log)?;
-            let ilk = ilk_text(&x.ilk);
-            let mut e = c.event(LendingKind::Liquidation, &addr(&x.urn), "DAI");
-            e.market = ilk.clone();
-            // tab: debt plus penalty to raise, rad (45 decimals).
-            e.amount = Some(scaled(x.tab, 45, "tab")?);
-            e.collateral_asset = Some(gem_of(&ilk));
-            e.collateral_amount = Some(scaled(x.ink, 18, "ink")?);
-            e.auction_id = Some(small(x.id, "id")?);
-            lend(e)
+            let k = LendingKind::Liquidation;
+            lend(maker(
+                c,
+                k,
+                &x.urn,
+                &ilk_text(&x.ilk),
+                (x.tab, "tab"),
+                (x.ink, "ink"),
+                x.id,
+            )?)
         })(),
         (Role::MakerDog, maker::Bark::SIGNATURE_HASH) => (|| {
             let x: maker::Bark = ev(c.log)?;
-            let ilk = ilk_text(&x.ilk);
-            let mut e = c.event(LendingKind::Liquidation, &addr(&x.urn), "DAI");
-            e.market = ilk.clone();
-            e.amount = Some(scaled(x.due, 45, "due")?);
-            e.collateral_asset = Some(gem_of(&ilk));
-            e.collateral_amount = Some(scaled(x.ink, 18, "ink")?);
-            e.auction_id = Some(small(x.id, "id")?);
-            lend(e)
+            let k = LendingKind::Liquidation;
+            lend(maker(
+                c,
+                k,
+                &x.urn,
+                &ilk_text(&x.ilk),
+                (x.due, "due"),
+                (x.ink, "ink"),
+                x.id,
+            )?)
         })(),
         (Role::MakerFlip, maker::flip::Kick::SIGNATURE_HASH) => (|| {
             let x: maker::flip::Kick = ev(c.log)?;
-            let mut e = c.event(LendingKind::AuctionStart, &addr(&x.usr), "DAI");
-            e.market = ilk.clone();
-            e.amount = Some(scaled(x.tab, 45, "tab")?);
-            e.collateral_asset = Some(gem_of(&ilk));
-            e.collateral_amount = Some(scaled(x.lot, 18, "lot")?);
-            e.auction_id = Some(small(x.id, "id")?);
-            lend(e)
+            let k = LendingKind::AuctionStart;
+            lend(maker(
+                c,
+                k,
+                &x.usr,
+                &ilk,
+                (x.tab, "tab"),
+                (x.lot, "lot"),
+                x.id,
+            )?)
         })(),
         (Role::MakerClip, maker::clip::Kick::SIGNATURE_HASH) => (|| {
             let x: maker::clip::Kick = ev(c.log)?;
-            let mut e = c.event(LendingKind::AuctionStart, &addr(&x.usr), "DAI");
-            e.market = ilk.clone();
-            e.amount = Some(scaled(x.tab, 45, "tab")?);
-            e.collateral_asset = Some(gem_of(&ilk));
-            e.collateral_amount = Some(scaled(x.lot, 18, "lot")?);
-            e.auction_id = Some(small(x.id, "id")?);
+            let k = LendingKind::AuctionStart;
+            let mut e = maker(c, k, &x.usr, &ilk, (x.tab, "tab"), (x.lot, "lot"), x.id)?;
             e.liquidator = Some(addr(&x.kpr));
             lend(e)
         })(),
         (Role::MakerClip, maker::clip::Take::SIGNATURE_HASH) => (|| {
             let x: maker::clip::Take = ev(c.log)?;
-            let mut e = c.event(LendingKind::AuctionBid, &addr(&x.usr), "DAI");
-            e.market = ilk.clone();
             // owe: DAI paid (rad); collateral bought = owe / price (rad / ray = wad).
-            e.amount = Some(scaled(x.owe, 45, "owe")?);
             let bought = if x.price.is_zero() {
                 U256::ZERO
             } else {
                 x.owe / x.price
             };
-            e.collateral_asset = Some(gem_of(&ilk));
-            e.collateral_amount = Some(scaled(bought, 18, "owe / price")?);
-            e.auction_id = Some(small(x.id, "id")?);
-            lend(e)
+            let k = LendingKind::AuctionBid;
+            lend(maker(
+                c,
+                k,
+                &x.usr,
+                &ilk,
+                (x.owe, "owe"),
+                (bought, "owe / price"),
+                x.id,
+            )?)
         })(),
         (Role::MakerFlip, _) => return flip_note(c, t, &ilk),
         _ => return None,
@@ -399,17 +425,25 @@ fn flip_note(c: &Ctx, t: &B256, ilk: &str) -> Option<Result<Decoded, String>> {
     };
     Some((|| {
         let x: maker::LogNote = ev(c.log)?;
-        let mut e = c.event(kind, &addr(&Address::from_word(x.usr.into_word())), "DAI");
-        e.market = ilk.to_string();
-        e.auction_id = Some(small(U256::from_be_bytes(x.arg1.0), "id")?);
+        let usr = Address::from_word(x.usr.into_word());
+        let id = U256::from_be_bytes(x.arg1.0);
         if kind == LendingKind::AuctionBid {
             // tend/dent(id, lot, bid): lot in wad, bid in rad.
             let call = maker::tendCall::abi_decode(&x.data)
                 .map_err(|e| format!("LogNote call data does not decode: {e}"))?;
-            e.amount = Some(scaled(call.bid, 45, "bid")?);
-            e.collateral_asset = Some(gem_of(ilk));
-            e.collateral_amount = Some(scaled(call.lot, 18, "lot")?);
+            return lend(maker(
+                c,
+                kind,
+                &usr,
+                ilk,
+                (call.bid, "bid"),
+                (call.lot, "lot"),
+                id,
+            )?);
         }
+        let mut e = c.event(kind, &addr(&usr), "DAI");
+        e.market = ilk.to_string();
+        e.auction_id = Some(small(id, "id")?);
         lend(e)
     })())
 }

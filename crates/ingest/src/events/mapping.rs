@@ -170,12 +170,7 @@ impl EventsMapping {
 
     /// Reads a TOML mapping file.
     pub fn from_file(path: &Path) -> Result<Self, IngestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| IngestError::Io {
-            file: path.display().to_string(),
-            source,
-        })?;
-        Self::from_toml_str(&text)
-            .map_err(|e| IngestError::Options(format!("{}: {e}", path.display())))
+        crate::options::read_mapping(path, Self::from_toml_str)
     }
 
     /// Rejects contradictory or incomplete mappings.
