@@ -206,10 +206,8 @@ fn plan(ctx: &mut FileCtx, m: &ColumnMapping, names: &[String]) -> Result<Plan, 
         volume_quote: opt(ctx, &m.volume_quote, "volume_quote")?,
         trades: opt(ctx, &m.trades, "trades")?,
         decimals: m.decimals.or(ctx.opts.decimals),
-        depth: match opt(ctx, &m.depth_usd, "depth_usd")? {
-            Some(c) => Some((c, m.depth_factor().unwrap_or(Wad::ONE))),
-            None => None,
-        },
+        depth: opt(ctx, &m.depth_usd, "depth_usd")?
+            .map(|c| (c, m.depth_factor().unwrap_or(Wad::ONE))),
         width: names.len(),
     })
 }
