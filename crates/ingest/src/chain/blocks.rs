@@ -108,15 +108,7 @@ impl BlockTimes {
                 }
             }
         } else {
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(true)
-                .from_reader(bytes);
-            let names: Vec<String> = rdr
-                .headers()
-                .map_err(|e| IngestError::structure(file, format!("unreadable CSV: {e}")))?
-                .iter()
-                .map(|s| s.trim().to_string())
-                .collect();
+            let (mut rdr, names) = super::csv_with_header(file, bytes)?;
             let (bi, ti) = columns(file, &names)?;
             for rec in rdr.records() {
                 let rec =

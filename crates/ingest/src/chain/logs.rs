@@ -315,15 +315,7 @@ pub fn read_cryo(file: &str, bytes: &[u8]) -> Result<Vec<RawLog>, IngestError> {
     if bytes.starts_with(b"PAR1") {
         return read_cryo_parquet(file, bytes);
     }
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(bytes);
-    let names: Vec<String> = rdr
-        .headers()
-        .map_err(|e| IngestError::structure(file, format!("unreadable CSV: {e}")))?
-        .iter()
-        .map(|s| s.trim().to_string())
-        .collect();
+    let (mut rdr, names) = super::csv_with_header(file, bytes)?;
     let c = CryoCols::find(file, &names)?;
     let mut out = Vec::new();
     for rec in rdr.records() {

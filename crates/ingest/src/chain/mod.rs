@@ -31,6 +31,23 @@ pub use registry::{Contract, Registry, Role};
 use crate::error::IngestError;
 use crate::options::OnBadRow;
 
+/// A CSV reader past its header, and the trimmed column names.
+pub(crate) fn csv_with_header<'b>(
+    file: &str,
+    bytes: &'b [u8],
+) -> Result<(csv::Reader<&'b [u8]>, Vec<String>), IngestError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
+    let names = rdr
+        .headers()
+        .map_err(|e| IngestError::structure(file, format!("unreadable CSV: {e}")))?
+        .iter()
+        .map(|s| s.trim().to_string())
+        .collect();
+    Ok((rdr, names))
+}
+
 /// Log file layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -188,32 +205,26 @@ pub fn ingest_logs(
                 }
                 Decoded::Lending(e) => {
                     let mut e = *e;
+                    let no_time = |why: &str| IngestError::BadRow {
+                        file: name.clone(),
+                        location: log.loc,
+                        column: "block_number".into(),
+                        message: format!("block {}: {why}", log.block),
+                    };
                     let (ts, estimated) = match known.get(log.block) {
                         Some(t) => (t, false),
                         None if opts.estimate_block_times => match known.estimate(log.block) {
                             Some(t) => (t, true),
                             None => {
-                                return Err(IngestError::BadRow {
-                                    file: name.clone(),
-                                    location: log.loc,
-                                    column: "block_number".into(),
-                                    message: format!(
-                                        "block {}: no known block before and after it to estimate its time from",
-                                        log.block
-                                    ),
-                                })
+                                return Err(no_time(
+                                    "no known block before and after it to estimate its time from",
+                                ))
                             }
                         },
                         None => {
-                            return Err(IngestError::BadRow {
-                                file: name.clone(),
-                                location: log.loc,
-                                column: "block_number".into(),
-                                message: format!(
-                                    "block {}: block time unknown (give --blocks FILE, or --estimate-block-times to interpolate)",
-                                    log.block
-                                ),
-                            })
+                            return Err(no_time(
+                                "block time unknown (give --blocks FILE, or --estimate-block-times to interpolate)",
+                            ))
                         }
                     };
                     e.ts = Micros::from_secs(ts);
