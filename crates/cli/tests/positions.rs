@@ -389,3 +389,144 @@ mode = "direct"
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("no positions snapshot at or before the window start 2020-03-10 00:00:00 (snapshots: 2020-03-11 00:11:40)"), "{err}");
 }
+
+/// An event of the crisis day (2020-03-12), `secs` after midnight.
+fn day_ev(block: i64, secs: i64, kind: LendingKind, account: &str, asset: &str) -> LendingEvent {
+    let mut e = ev(block, 0, 86_400 + secs, kind, account, asset);
+    e.amount = Some("1".parse().unwrap());
+    e
+}
+
+#[test]
+fn replay_applies_the_lending_events_of_the_window() {
+    use LendingKind::*;
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path());
+    ok(&shortfall(&["positions", "--dataset", s(&ds), "--at", "8"]));
+    // The window's events, in a dataset of their own.
+    let wds = dir.path().join("window");
+    let mut supply = day_ev(100, 3600, Supply, "carl", "ETH");
+    supply.amount = Some("5".parse().unwrap());
+    let mut borrow = day_ev(101, 3700, Borrow, "carl", "DAI");
+    borrow.amount = None;
+    borrow.amount_raw = Some(400 * E18);
+    let mut repay = day_ev(102, 3800, Repay, "alice", "DAI");
+    repay.amount = Some("600".parse().unwrap());
+    let unknown_asset = day_ev(103, 3900, Supply, "alice", "WBTC");
+    let mut unknown_market = day_ev(104, 4000, Borrow, "bob", "DAI");
+    unknown_market.market = "0xother".into();
+    let mut observed = day_ev(105, 4100, Liquidation, "bob", "DAI");
+    observed.collateral_asset = Some("ETH".into());
+    let index_update = index(106, 0, 86_400 + 4200, "ETH", RAY, RAY);
+    let before = day_ev(107, -3600, Supply, "alice", "ETH");
+    let mut events = vec![
+        supply,
+        borrow,
+        repay,
+        unknown_asset,
+        unknown_market,
+        observed,
+        index_update,
+        before,
+    ];
+    events.sort_by(|a, b| a.cmp_order(b));
+    let mut d = Dataset::open_or_new(&wds).unwrap();
+    d.add(events, vec![source("lending_events")]).unwrap();
+    d.commit().unwrap();
+
+    let prices = repo().join("datasets/crises/black-thursday-2020");
+    let sc = dir.path().join("sc.toml");
+    std::fs::write(
+        &sc,
+        format!(
+            r#"name = "book-changes"
+[window]
+start = "2020-03-12 00:00"
+end = "2020-03-13 00:00"
+[datasets]
+prices = "{}"
+positions = "{}"
+lending_events = "{}"
+[market]
+venues = ["coinapi"]
+[policy]
+preset = "aave_v2"
+[policy.assets.ETH]
+liquidation_threshold = 0.825
+liquidation_bonus = 1.05
+[policy.assets.DAI]
+liquidation_threshold = 0.77
+liquidation_bonus = 1.05
+[oracle.default]
+source = "market"
+mode = "direct"
+"#,
+            s(&prices).replace('\\', "/"),
+            s(&ds).replace('\\', "/"),
+            s(&wds).replace('\\', "/")
+        ),
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let out = ok(&shortfall(&[
+        "--reports-dir",
+        s(&reports),
+        "replay",
+        "--scenario",
+        s(&sc),
+        "--no-report",
+    ]));
+    assert!(
+        out.contains("lending events    3 applied, 3 not applied (observed_only 1, unknown_asset 1, unknown_market 1)"),
+        "{out}"
+    );
+    let run_dir = PathBuf::from(out.lines().next().unwrap());
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("summary.json")).unwrap()).unwrap();
+    let c = &summary["lending_events"];
+    assert_eq!(c["total"], 6, "{c}");
+    assert_eq!(c["applied"], 3, "{c}");
+    assert_eq!(c["new_positions"], 1, "{c}");
+    assert_eq!(c["clamped"], 0, "{c}");
+    assert_eq!(c["applied_by_kind"]["supply"], 1, "{c}");
+    assert_eq!(summary["positions"], 3);
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("run.json")).unwrap()).unwrap();
+    assert!(
+        run["input_hashes"]["lending_events/manifest.json"].is_string(),
+        "{run}"
+    );
+    // The log holds the three changes, in chain order.
+    let data = shortfall_store::read_run(&run_dir).unwrap();
+    let changes: Vec<(String, String, String, String)> = data
+        .events
+        .iter()
+        .filter(|e| e.kind == shortfall_core::run::EventKind::BookChange)
+        .map(|e| {
+            (
+                e.account.clone().unwrap(),
+                e.asset.clone().unwrap(),
+                e.amount.unwrap().to_string(),
+                e.reason.unwrap().as_str().to_string(),
+            )
+        })
+        .collect();
+    let row = |a: &str, b: &str, c: &str, d: &str| {
+        (a.to_string(), b.to_string(), c.to_string(), d.to_string())
+    };
+    assert_eq!(
+        changes,
+        [
+            row("carl", "ETH", "5", "supply"),
+            row("carl", "DAI", "400", "borrow"),
+            row("alice", "DAI", "-600", "repay"),
+        ]
+    );
+    // The report says so.
+    ok(&shortfall(&["report", s(&run_dir)]));
+    let report = std::fs::read_to_string(run_dir.join("report.json")).unwrap();
+    assert!(
+        report.contains("3 lending events applied during the window"),
+        "{report}"
+    );
+}

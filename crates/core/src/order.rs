@@ -12,12 +12,15 @@ pub enum Phase {
     Market = 0,
     /// An oracle answer or scenario override.
     Oracle = 1,
+    /// A recorded change of a position by its owner (supply, withdraw,
+    /// borrow, repay), before the health checks of its block.
+    BookChange = 2,
     /// Health re-evaluation of positions whose triggers were crossed.
-    Health = 2,
+    Health = 3,
     /// A liquidation attempt.
-    Liquidation = 3,
+    Liquidation = 4,
     /// An auction action.
-    Auction = 4,
+    Auction = 5,
 }
 
 /// Sort key of every replayed event. Data without a block number uses 0;

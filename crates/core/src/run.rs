@@ -23,6 +23,10 @@ pub enum EventKind {
     BadDebt,
     CircuitBreaker,
     MarginChange,
+    /// A recorded supply, withdraw, borrow or repay applied to a position
+    /// (`amount` signed: + supply/borrow, - withdraw/repay; `reason` the
+    /// kind).
+    BookChange,
 }
 
 impl EventKind {
@@ -40,6 +44,7 @@ impl EventKind {
             EventKind::BadDebt => "bad_debt",
             EventKind::CircuitBreaker => "circuit_breaker",
             EventKind::MarginChange => "margin_change",
+            EventKind::BookChange => "book_change",
         }
     }
 
@@ -56,6 +61,7 @@ impl EventKind {
         EventKind::BadDebt,
         EventKind::CircuitBreaker,
         EventKind::MarginChange,
+        EventKind::BookChange,
     ];
 
     /// Inverse of [`EventKind::as_str`].
@@ -101,6 +107,11 @@ pub enum Reason {
     VolatilityNormal,
     /// Circuit breaker tripped.
     PriceMove,
+    /// Book changes: the owner supplied, withdrew, borrowed or repaid.
+    Supply,
+    Withdraw,
+    Borrow,
+    Repay,
 }
 
 impl Reason {
@@ -124,6 +135,10 @@ impl Reason {
             Reason::VolatilityHigh => "volatility_high",
             Reason::VolatilityNormal => "volatility_normal",
             Reason::PriceMove => "price_move",
+            Reason::Supply => "supply",
+            Reason::Withdraw => "withdraw",
+            Reason::Borrow => "borrow",
+            Reason::Repay => "repay",
         }
     }
 
@@ -146,6 +161,10 @@ impl Reason {
         Reason::VolatilityHigh,
         Reason::VolatilityNormal,
         Reason::PriceMove,
+        Reason::Supply,
+        Reason::Withdraw,
+        Reason::Borrow,
+        Reason::Repay,
     ];
 
     /// Inverse of [`Reason::as_str`].
@@ -359,6 +378,34 @@ pub struct Summary {
     pub waterfall: Waterfall,
     pub attribution: Attribution,
     pub events: u64,
+    /// Lending events of `datasets.lending_events` in the window; absent
+    /// when the run had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lending_events: Option<LendingEventCounts>,
+}
+
+/// What became of the lending events of a run (`summary.json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LendingEventCounts {
+    /// Events in the window handed to the engine.
+    pub total: u64,
+    /// Events applied to the book (each one a `book_change` in the log).
+    pub applied: u64,
+    /// Applied events by kind (`supply`, `withdraw`, `borrow`, `repay`).
+    pub applied_by_kind: BTreeMap<String, u64>,
+    /// Withdrawals and repayments larger than the leg, clamped at zero
+    /// (counted in `applied` too).
+    pub clamped: u64,
+    /// Positions opened by events (account and market not in the book).
+    pub new_positions: u64,
+    /// Events not applied, by reason: `unknown_asset` (not in
+    /// `policy.assets`), `unknown_market` (no position of the book has
+    /// it), `unknown_account` (a withdraw or repay of an account without a
+    /// position), `no_amount`, `negative_amount`, `zero_amount`,
+    /// `observed_only` (liquidations and deficits of the data: the replay
+    /// makes its own), `kind_not_replayed` (index updates, auctions),
+    /// `outside_window`.
+    pub ignored: BTreeMap<String, u64>,
 }
 
 /// Provenance of a run (`run.json`).
@@ -492,8 +539,8 @@ mod tests {
         for s in LoanStatus::ALL {
             assert_eq!(LoanStatus::parse(s.as_str()), Some(*s));
         }
-        assert_eq!(EventKind::ALL.len(), 11);
-        assert_eq!(Reason::ALL.len(), 17);
+        assert_eq!(EventKind::ALL.len(), 12);
+        assert_eq!(Reason::ALL.len(), 21);
         assert_eq!(LoanStatus::ALL.len(), 5);
         assert_eq!(Reason::parse("nope"), None);
         for m in Metric::ALL {

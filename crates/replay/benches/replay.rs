@@ -150,6 +150,7 @@ fn main() {
         gas: None,
         input_hashes: BTreeMap::new(),
         tool_version: "bench".into(),
+        lending_events: None,
     };
     let t = Instant::now();
     let out = run(&sc, &input).expect("run");

@@ -16,11 +16,13 @@
 //! depend on the level arithmetic (tested by changing the bucket width).
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 
 use sha2::{Digest, Sha256};
 use shortfall_core::money::{mul_div_down, WAD};
-use shortfall_core::{Book, Micros, OracleRound, Phase, PriceBar, ReplayKey, Wad};
+use shortfall_core::{
+    Book, LendingEvent, LendingKind, Micros, OracleRound, Phase, PriceBar, ReplayKey, Wad,
+};
 
 use crate::error::{cfg, ReplayError};
 use crate::legs::{prefetch, Leg, Legs};
@@ -48,6 +50,12 @@ pub struct ReplayInput {
     pub input_hashes: BTreeMap<String, String>,
     /// Tool version string recorded in `run.json` and the run id.
     pub tool_version: String,
+    /// Recorded lending events (`datasets.lending_events`), None without
+    /// the dataset. Supply, withdraw, borrow and repay in the window change
+    /// the book when they happen (`book_change` events); liquidations and
+    /// deficits are counted as observed only (the replay makes its own);
+    /// the summary counts every event by what became of it.
+    pub lending_events: Option<Vec<LendingEvent>>,
 }
 
 const BLOCK_SECS: i64 = 12;
@@ -69,6 +77,21 @@ enum StaticEv {
     Override {
         asset: u16,
     },
+    /// A recorded book change: `Engine::book_evs[ev]`.
+    Book {
+        ev: u32,
+    },
+}
+
+/// A recorded supply, withdraw, borrow or repay, checked against the
+/// scenario (known asset and market, amount in token units).
+#[derive(Debug, Clone)]
+struct BookEv {
+    kind: LendingKind,
+    account: String,
+    market: String,
+    asset: u16,
+    amount: i128,
 }
 
 /// A derived event in the heap, ordered by (key, insertion sequence).
@@ -136,6 +159,11 @@ struct AssetState {
     debt_repaid: i128,
     debt_written_off: i128,
     debt_in_auction: i128,
+    /// External flows of recorded book changes.
+    coll_supplied: i128,
+    coll_withdrawn: i128,
+    debt_borrowed: i128,
+    debt_repaid_owner: i128,
 }
 
 /// A position's replay state apart from its legs ([`Engine::legs`]) and
@@ -338,6 +366,12 @@ struct Engine<'a> {
     price_div: i128,
     input_hashes: BTreeMap<String, String>,
     version: String,
+    /// Recorded book changes, in replay order (see [`StaticEv::Book`]).
+    book_evs: Vec<BookEv>,
+    /// What became of the lending events; None without them.
+    lend_counts: Option<LendingEventCounts>,
+    /// (account, market) -> position, built at the first book change.
+    pos_by_key: Option<HashMap<(String, String), u32>>,
 }
 
 /// Bars at a constant price for each `market.pegs` asset without bars of
@@ -371,6 +405,93 @@ fn peg_bars(sc: &Scenario, prices: &[PriceBar]) -> Vec<PriceBar> {
         }
     }
     out
+}
+
+/// Checks the recorded lending events against the scenario and puts the
+/// book changes (supply, withdraw, borrow, repay in the window, known asset
+/// and market, an amount) in the static stream; counts the rest by reason.
+fn book_events(
+    sc: &Scenario,
+    input: &ReplayInput,
+    book: &Book,
+    index: &BTreeMap<&str, u16>,
+    start: Micros,
+    end: Micros,
+    stat: &mut Vec<(ReplayKey, StaticEv)>,
+) -> (Vec<BookEv>, Option<LendingEventCounts>) {
+    let Some(evs) = &input.lending_events else {
+        return (Vec::new(), None);
+    };
+    let mut c = LendingEventCounts::default();
+    let markets: BTreeSet<&str> = book.positions.iter().map(|p| p.market.as_str()).collect();
+    let mut sorted: Vec<&LendingEvent> = evs.iter().collect();
+    sorted.sort_by(|a, b| a.cmp_order(b));
+    let mut out = Vec::new();
+    for ev in sorted {
+        c.total += 1;
+        let checked = (|| {
+            if ev.ts < start || ev.ts > end {
+                return Err("outside_window");
+            }
+            match ev.kind {
+                LendingKind::Supply
+                | LendingKind::Withdraw
+                | LendingKind::Borrow
+                | LendingKind::Repay => {}
+                LendingKind::Liquidation | LendingKind::Deficit => return Err("observed_only"),
+                _ => return Err("kind_not_replayed"),
+            }
+            let params = sc.policy.assets.get(&ev.asset).ok_or("unknown_asset")?;
+            let asset = *index.get(ev.asset.as_str()).ok_or("unknown_asset")?;
+            if !markets.contains(ev.market.as_str()) {
+                return Err("unknown_market");
+            }
+            let unit_div = 10i128.pow(18 - params.decimals.min(18));
+            let amount = match (ev.amount, ev.amount_raw) {
+                (Some(a), _) => a.0,
+                (None, Some(raw)) => i128::try_from(raw)
+                    .ok()
+                    .and_then(|r| r.checked_mul(unit_div))
+                    .ok_or("amount_too_large")?,
+                (None, None) => return Err("no_amount"),
+            };
+            if amount < 0 {
+                return Err("negative_amount");
+            }
+            // token decimals, as the book's legs
+            let amount = to_base(amount, unit_div) * unit_div;
+            if amount == 0 {
+                return Err("zero_amount");
+            }
+            Ok(BookEv {
+                kind: ev.kind,
+                account: ev.account.clone(),
+                market: ev.market.clone(),
+                asset,
+                amount,
+            })
+        })();
+        match checked {
+            Ok(b) => {
+                let key = ReplayKey {
+                    ts: ev.ts,
+                    block: ev.block.unwrap_or(0),
+                    tx_index: ev.tx_index.unwrap_or(0),
+                    log_index: ev.log_index.unwrap_or(0),
+                    phase: Phase::BookChange,
+                };
+                stat.push((
+                    key,
+                    StaticEv::Book {
+                        ev: out.len() as u32,
+                    },
+                ));
+                out.push(b);
+            }
+            Err(why) => *c.ignored.entry(why.to_string()).or_insert(0) += 1,
+        }
+    }
+    (out, Some(c))
 }
 
 /// Runs a scenario on its input.
@@ -516,6 +637,10 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
                 debt_repaid: 0,
                 debt_written_off: 0,
                 debt_in_auction: 0,
+                coll_supplied: 0,
+                coll_withdrawn: 0,
+                debt_borrowed: 0,
+                debt_repaid_owner: 0,
             }
         })
         .collect();
@@ -611,6 +736,8 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
             }
         }
     }
+    let (book_evs, lend_counts) =
+        book_events(scenario, input, &book, &index, start, end, &mut stat);
     stat.sort_by_key(|x| x.0);
     let mut ticks: Vec<Micros> = stat
         .iter()
@@ -731,6 +858,9 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
         },
         input_hashes: input.input_hashes.clone(),
         version: input.tool_version.clone(),
+        book_evs,
+        lend_counts,
+        pos_by_key: None,
     };
     e.gas.sort_by_key(|g| g.0);
     for a in 0..e.assets.len() {
@@ -999,8 +1129,132 @@ impl Engine<'_> {
                 // staleness changes: re-check positions of this asset
                 self.mark_dirty(asset as usize, t);
             }
+            StaticEv::Book { ev } => self.book_change(ev as usize, t),
         }
         Ok(())
+    }
+
+    /// The position of (account, market), if any.
+    fn find_pos(&mut self, account: &str, market: &str) -> Option<u32> {
+        let names = &self.names;
+        let n = self.legs.len() as u32;
+        let map = self.pos_by_key.get_or_insert_with(|| {
+            let mut m = HashMap::with_capacity(n as usize);
+            for i in 0..n {
+                m.entry((names.account(i).to_string(), names.market(i).to_string()))
+                    .or_insert(i);
+            }
+            m
+        });
+        map.get(&(account.to_string(), market.to_string())).copied()
+    }
+
+    /// Opens an empty position (an account the book does not hold).
+    fn open_position(&mut self, account: &str, market: &str) -> u32 {
+        let i = self.pos.len() as u32;
+        self.legs.push(&[], &[]);
+        self.init_legs.push(&[], &[]);
+        self.names.push(account, market);
+        self.band.push(BAND_NONE);
+        self.pending.push(false);
+        self.gens.push(0);
+        self.pos.push(Pos {
+            backoff: RETRY_MIN,
+            ..Default::default()
+        });
+        if let Some(m) = &mut self.pos_by_key {
+            m.insert((account.to_string(), market.to_string()), i);
+        }
+        if let Some(c) = &mut self.lend_counts {
+            c.new_positions += 1;
+        }
+        i
+    }
+
+    fn count_ignored(&mut self, why: &str) {
+        if let Some(c) = &mut self.lend_counts {
+            *c.ignored.entry(why.to_string()).or_insert(0) += 1;
+        }
+    }
+
+    /// Applies a recorded supply, withdraw, borrow or repay to its position
+    /// (a new account or asset gets a position or leg; a withdraw or repay
+    /// larger than the leg is clamped at zero), logs it, then re-evaluates
+    /// the position's health and re-arms its triggers as after any change.
+    fn book_change(&mut self, k: usize, t: Micros) {
+        let BookEv {
+            kind,
+            account,
+            market,
+            asset,
+            amount,
+        } = self.book_evs[k].clone();
+        let adds = matches!(kind, LendingKind::Supply | LendingKind::Borrow);
+        let is_coll = matches!(kind, LendingKind::Supply | LendingKind::Withdraw);
+        let i = match self.find_pos(&account, &market) {
+            Some(i) => i,
+            None if adds => self.open_position(&account, &market),
+            None => return self.count_ignored("unknown_account"),
+        };
+        let (coll, debt) = self.legs.split_mut(i);
+        let side = if is_coll { coll } else { debt };
+        let leg = side.iter_mut().find(|l| l.0 == asset);
+        let mut clamped = false;
+        let applied = if adds {
+            match leg {
+                Some(l) => match l.1.checked_add(amount) {
+                    Some(x) => l.1 = x,
+                    None => return self.count_ignored("amount_too_large"),
+                },
+                None if is_coll => self.legs.push_coll(i, (asset, amount)),
+                None => self.legs.push_debt(i, (asset, amount)),
+            }
+            amount
+        } else {
+            let x = match leg {
+                Some(l) => {
+                    let x = amount.min(l.1);
+                    l.1 -= x;
+                    x
+                }
+                None => 0,
+            };
+            clamped = x < amount;
+            self.legs.retain_nonzero(i);
+            x
+        };
+        let st = &mut self.assets[asset as usize];
+        match kind {
+            LendingKind::Supply => st.coll_supplied += applied,
+            LendingKind::Withdraw => st.coll_withdrawn += applied,
+            LendingKind::Borrow => st.debt_borrowed += applied,
+            _ => st.debt_repaid_owner += applied,
+        }
+        let (reason, signed) = match kind {
+            LendingKind::Supply => (Reason::Supply, applied),
+            LendingKind::Withdraw => (Reason::Withdraw, -applied),
+            LendingKind::Borrow => (Reason::Borrow, applied),
+            _ => (Reason::Repay, -applied),
+        };
+        if let Some(c) = &mut self.lend_counts {
+            c.applied += 1;
+            *c.applied_by_kind
+                .entry(kind.as_str().to_string())
+                .or_insert(0) += 1;
+            c.clamped += clamped as u64;
+        }
+        let value = st.oracle.answer.map(|p| Wad(wmul(signed, p.0)));
+        let name = st.name.clone();
+        let h = self.health(i).filter(|h| *h != i128::MAX).map(Wad);
+        self.log(t, EventKind::BookChange, |r| {
+            r.account = Some(account);
+            r.asset = Some(name);
+            r.amount = Some(Wad(signed));
+            r.value_usd = value;
+            r.health = h;
+            r.reason = Some(reason);
+        });
+        self.evaluate(i, t);
     }
 
     fn dynamic_margin(&mut self, a: usize, t: Micros, m: Wad) {
@@ -2310,6 +2564,7 @@ impl Engine<'_> {
             waterfall: wf,
             attribution: totals,
             events: n_events,
+            lending_events: self.lend_counts.clone(),
         };
         Ok((loans, series, summary))
     }
@@ -2376,19 +2631,27 @@ impl Engine<'_> {
             if coll_auction[a] != st.coll_in_auction || debt_auction[a] != st.debt_in_auction {
                 return Err(inv("auction balances", st.coll_in_auction, coll_auction[a]));
             }
-            let c = coll_now[a] + st.coll_seized + st.coll_fee + st.coll_in_auction;
-            if c != st.coll_initial {
+            // initial + supplied = remaining + seized + fees + in auction + withdrawn
+            let c =
+                coll_now[a] + st.coll_seized + st.coll_fee + st.coll_in_auction + st.coll_withdrawn;
+            if c != st.coll_initial + st.coll_supplied {
                 return Err(inv(
-                    "collateral (remaining + seized + fees + in auction)",
-                    st.coll_initial,
+                    "collateral (initial + supplied vs remaining + seized + fees + in auction + withdrawn)",
+                    st.coll_initial + st.coll_supplied,
                     c,
                 ));
             }
-            let d = debt_now[a] + st.debt_repaid + st.debt_written_off + st.debt_in_auction;
-            if d != st.debt_initial {
+            // initial + borrowed = outstanding + repaid in liquidations +
+            // written off + in auction + repaid by the owner
+            let d = debt_now[a]
+                + st.debt_repaid
+                + st.debt_written_off
+                + st.debt_in_auction
+                + st.debt_repaid_owner;
+            if d != st.debt_initial + st.debt_borrowed {
                 return Err(inv(
-                    "debt (outstanding + repaid + written off + in auction)",
-                    st.debt_initial,
+                    "debt (initial + borrowed vs outstanding + repaid + written off + in auction + repaid by owner)",
+                    st.debt_initial + st.debt_borrowed,
                     d,
                 ));
             }

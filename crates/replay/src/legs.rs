@@ -137,9 +137,15 @@ impl Legs {
         out
     }
 
-    /// Appends a collateral leg (after the existing ones). A full span moves
-    /// to the end of the vector with room for more.
-    pub(crate) fn push_coll(&mut self, i: u32, leg: Leg) {
+    /// Number of positions.
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Makes room for one more leg of position `i`: a full span moves to
+    /// the end of the vector with room for more (the old slots are left
+    /// unused).
+    fn grow(&mut self, i: u32) {
         let s = self.spans[i as usize];
         let n = (s.n_coll + s.n_debt) as usize;
         if n == s.cap as usize {
@@ -151,6 +157,22 @@ impl Legs {
             sp.start = u32::try_from(start).expect("fewer than 2^32 legs");
             sp.cap = u16::try_from(cap).expect("fewer than 2^16 legs per position");
         }
+    }
+
+    /// Appends a debt leg (after the existing ones), moving the span when
+    /// it is full.
+    pub(crate) fn push_debt(&mut self, i: u32, leg: Leg) {
+        self.grow(i);
+        let s = &mut self.spans[i as usize];
+        let end = s.start as usize + (s.n_coll + s.n_debt) as usize;
+        self.legs[end] = leg;
+        s.n_debt += 1;
+    }
+
+    /// Appends a collateral leg (after the existing ones). A full span moves
+    /// to the end of the vector with room for more.
+    pub(crate) fn push_coll(&mut self, i: u32, leg: Leg) {
+        self.grow(i);
         let s = &mut self.spans[i as usize];
         let at = s.start as usize + s.n_coll as usize;
         let end = s.start as usize + (s.n_coll + s.n_debt) as usize;
@@ -199,6 +221,18 @@ mod tests {
         l.push_coll(0, (8, 80));
         assert_eq!(l.coll(0), &[(2, 20), (7, 70), (8, 80)]);
         assert_eq!(l.debt(0), &[(3, 30)]);
+        assert_eq!(l.all(1), &[(4, 40), (5, 50), (6, 60)]);
+
+        l.push_debt(0, (9, 90));
+        l.push_debt(0, (10, 100));
+        assert_eq!(l.coll(0), &[(2, 20), (7, 70), (8, 80)]);
+        assert_eq!(l.debt(0), &[(3, 30), (9, 90), (10, 100)]);
+        // a position without legs grows from nothing
+        l.push(&[], &[]);
+        l.push_debt(2, (1, 1));
+        l.push_coll(2, (2, 2));
+        assert_eq!(l.split(2), (&[(2, 2)][..], &[(1, 1)][..]));
+        assert_eq!(l.len(), 3);
         assert_eq!(l.all(1), &[(4, 40), (5, 50), (6, 60)]);
 
         assert_eq!(l.take_debt(1), vec![(5, 50), (6, 60)]);

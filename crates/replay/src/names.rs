@@ -45,6 +45,22 @@ impl Names {
         }
     }
 
+    /// Appends a position (opened during the replay); its index is the
+    /// number of positions before.
+    pub(crate) fn push(&mut self, account: &str, market: &str) {
+        self.bytes.push_str(account);
+        self.ends
+            .push(u32::try_from(self.bytes.len()).expect("account ids under 4 GiB"));
+        let m = match self.markets.iter().rposition(|m| m == market) {
+            Some(m) => m,
+            None => {
+                self.markets.push(market.to_string());
+                self.markets.len() - 1
+            }
+        };
+        self.market_of.push(m as u32);
+    }
+
     pub(crate) fn account(&self, i: u32) -> &str {
         let i = i as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };

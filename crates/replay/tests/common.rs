@@ -55,6 +55,7 @@ pub fn input(prices: Vec<PriceBar>, legs: Vec<PositionLeg>) -> ReplayInput {
             .into_iter()
             .collect(),
         tool_version: "0.1.0-test".into(),
+        lending_events: None,
     }
 }
 

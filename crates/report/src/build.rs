@@ -612,7 +612,18 @@ fn methodology(run: &RunData, cfg: &Config, book: &BookInfo) -> (Vec<String>, Ve
             "{asset} has no market data in the datasets: it is valued at a constant {peg} USD (market.pegs), so its own depeg, if any, is not in the figures."
         ));
     }
-    l.push("No interest accrues during the window and no position is opened, topped up or repaid by its owner: the book is held as it was at the start.".into());
+    match &s.lending_events {
+        Some(c) => {
+            let ignored: u64 = c.ignored.values().sum();
+            m.push(format!(
+                "Book changes. {} lending events applied during the window (supply, withdraw, borrow and repay of datasets.lending_events, each when it happened, before the health checks of its block); {} not applied (unknown asset, market or account, no amount, or liquidations and deficits the replay makes itself).",
+                f::count(c.applied),
+                f::count(ignored)
+            ));
+            l.push("No interest accrues during the window; positions change only by the recorded lending events listed under methodology.".into());
+        }
+        None => l.push("No interest accrues during the window and no position is opened, topped up or repaid by its owner: the book is held as it was at the start.".into()),
+    }
     l.push(
         "Liquidators are the ones configured under frictions, not the real ones of the day.".into(),
     );

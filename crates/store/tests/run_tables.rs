@@ -201,6 +201,7 @@ fn output() -> RunOutput {
         waterfall: Waterfall::default(),
         attribution: Attribution::default(),
         events: 11,
+        lending_events: None,
     };
     RunOutput {
         events: events(),

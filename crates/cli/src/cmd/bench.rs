@@ -374,6 +374,7 @@ pub fn synthetic_run(n: usize) -> shortfall_core::run::RunOutput {
             ..Attribution::default()
         },
         events: 0,
+        lending_events: None,
     };
     RunOutput {
         events: Vec::new(),

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use shortfall_core::{Book, OracleRound, PositionLeg, PositionRow, PriceBar};
+use shortfall_core::{
+    Book, LendingEvent, LendingKind, OracleRound, PositionLeg, PositionRow, PriceBar,
+};
 use shortfall_replay::{ReplayError, ReplayInput, Scenario};
 use shortfall_store::parquet_io::sha256_hex;
 use shortfall_store::Dataset;
@@ -184,10 +186,7 @@ pub fn execute(
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let ds = &sc.datasets;
-    for (k, v) in [
-        ("lending_events", &ds.lending_events),
-        ("liquidity", &ds.liquidity),
-    ] {
+    for (k, v) in [("liquidity", &ds.liquidity)] {
         if v.is_some() {
             bail!("datasets.{k}: not supported by `shortfall replay` yet");
         }
@@ -259,6 +258,41 @@ pub fn execute(
         }
         None => None,
     };
+    let lending_events = match &ds.lending_events {
+        Some(r) => {
+            spinner.set_message("loading lending events");
+            let dir = resolve(r, &scenario_dir, &g.data_dir).context("datasets.lending_events")?;
+            let d = Dataset::open(&dir).context("datasets.lending_events")?;
+            if !d.manifest().tables.contains_key("lending_events") {
+                bail!(
+                    "datasets.lending_events: {}: no lending_events table (ingest one, e.g. with --format events-csv)",
+                    dir.display()
+                );
+            }
+            record_inputs(&d, "lending_events", &mut input_hashes)?;
+            let mut rows: Vec<LendingEvent> = d
+                .read()
+                .with_context(|| format!("{}: lending_events", dir.display()))?;
+            // The window's book changes, and the observed liquidations and
+            // deficits (counted, not applied); index updates and auctions
+            // are not replayed.
+            rows.retain(|e| {
+                e.ts >= start
+                    && e.ts <= end
+                    && matches!(
+                        e.kind,
+                        LendingKind::Supply
+                            | LendingKind::Withdraw
+                            | LendingKind::Borrow
+                            | LendingKind::Repay
+                            | LendingKind::Deficit
+                            | LendingKind::Liquidation
+                    )
+            });
+            Some(rows)
+        }
+        None => None,
+    };
     let input = ReplayInput {
         prices,
         oracle_rounds,
@@ -266,6 +300,7 @@ pub fn execute(
         gas,
         input_hashes,
         tool_version: super::tool_version(),
+        lending_events,
     };
     spinner.set_message("replaying");
     let out = match shortfall_replay::run(&sc, &input) {
@@ -319,6 +354,21 @@ pub fn execute(
         usd(s.liquidated_volume_usd),
         s.liquidation_count
     );
+    if let Some(c) = &s.lending_events {
+        let ignored: u64 = c.ignored.values().sum();
+        println!(
+            "lending events    {} applied, {} not applied{}",
+            c.applied,
+            ignored,
+            if ignored == 0 {
+                String::new()
+            } else {
+                let parts: Vec<String> =
+                    c.ignored.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                format!(" ({})", parts.join(", "))
+            }
+        );
+    }
     let report = report.map(|(r, html)| {
         println!("report            {}", html.display());
         r

@@ -19,10 +19,10 @@ pub const TABLE: TableDef = TableDef {
     columns: &[
         Column { name: "seq", ty: ColType::Int64, nullable: false, doc: "sequence number, dense from 0 in replay order" },
         Column { name: "ts", ty: ColType::Ts, nullable: false, doc: "simulated time of the event, UTC" },
-        Column { name: "kind", ty: ColType::Utf8, nullable: false, doc: "`oracle_update`, `oracle_rejected`, `health_crossing`, `liquidation_blocked`, `liquidation`, `auction_kick`, `auction_bid`, `auction_deal`, `bad_debt`, `circuit_breaker`, `margin_change`" },
+        Column { name: "kind", ty: ColType::Utf8, nullable: false, doc: "`oracle_update`, `oracle_rejected`, `health_crossing`, `liquidation_blocked`, `liquidation`, `auction_kick`, `auction_bid`, `auction_deal`, `bad_debt`, `circuit_breaker`, `margin_change`, `book_change` (a recorded supply, withdraw, borrow or repay: `amount` signed, `reason` the kind)" },
         Column { name: "account", ty: ColType::Utf8, nullable: true, doc: "position account" },
         Column { name: "asset", ty: ColType::Utf8, nullable: true, doc: "asset concerned" },
-        Column { name: "amount", ty: ColType::Amount, nullable: true, doc: "token amount (seized collateral, bid lot, deficit), token units" },
+        Column { name: "amount", ty: ColType::Amount, nullable: true, doc: "token amount (seized collateral, bid lot, deficit, book change signed), token units" },
         Column { name: "value_usd", ty: ColType::Amount, nullable: true, doc: "USD value (repaid debt, bid, bad debt)" },
         Column { name: "price_usd", ty: ColType::Amount, nullable: true, doc: "price (oracle answer, auction price), USD per token" },
         Column { name: "health_wad", ty: ColType::Amount, nullable: true, doc: "health factor (1.0 = liquidation threshold)" },
