@@ -226,3 +226,49 @@ fn a_closed_pipe_ends_the_output_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(out.status.code(), Some(101), "no panic exit");
 }
+
+/// The USDe pack's pool depth (`liquidity` table) drives the liquidity model
+/// when the scenario points `datasets.liquidity` at it.
+#[test]
+fn the_usde_pool_depth_slows_liquidations_when_used() {
+    let out = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--reports-dir",
+            out.path().to_str().unwrap(),
+            "crisis",
+            "run",
+            "usde-2025-10-10",
+        ];
+        args.extend_from_slice(&["--set", "frictions.liquidity.model=constant_product"]);
+        args.extend_from_slice(extra);
+        let text = stdout(&shortfall(&args));
+        let dir = PathBuf::from(
+            text.lines()
+                .find_map(|l| l.strip_prefix("report            "))
+                .unwrap()
+                .trim_end_matches("/report.html"),
+        );
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+        let run: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+        (summary, run)
+    };
+    let (constant, _) = run(&[]);
+    let (pool, meta) = run(&["--set", "datasets.liquidity=."]);
+    let liq = |s: &serde_json::Value| {
+        s["liquidated_volume_usd"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert!(
+        liq(&pool) < liq(&constant),
+        "pool depth {} vs constant {}",
+        liq(&pool),
+        liq(&constant)
+    );
+    assert!(meta.to_string().contains("liquidity"), "{meta}");
+}

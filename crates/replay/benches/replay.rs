@@ -151,6 +151,7 @@ fn main() {
         input_hashes: BTreeMap::new(),
         tool_version: "bench".into(),
         lending_events: None,
+        liquidity: None,
     };
     let t = Instant::now();
     let out = run(&sc, &input).expect("run");

@@ -21,7 +21,8 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 use sha2::{Digest, Sha256};
 use shortfall_core::money::{mul_div_down, WAD};
 use shortfall_core::{
-    Book, LendingEvent, LendingKind, Micros, OracleRound, Phase, PriceBar, ReplayKey, Wad,
+    Book, LendingEvent, LendingKind, LiquidityRow, Micros, OracleRound, Phase, PriceBar, ReplayKey,
+    Wad,
 };
 
 use crate::error::{cfg, ReplayError};
@@ -36,6 +37,38 @@ use crate::triggers::Triggers;
 // Declared here rather than in lib.rs: private to the engine.
 #[path = "eventjson.rs"]
 mod eventjson;
+
+/// Depth paths per asset from `datasets.liquidity` rows: one venue per
+/// asset (`frictions.liquidity.venue` chooses when the rows hold several).
+fn depth_paths(
+    rows: Option<&[LiquidityRow]>,
+    cfg: &crate::scenario::LiquidityConfig,
+) -> Result<BTreeMap<String, Vec<(Micros, Wad)>>, ReplayError> {
+    let mut venues: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut out: BTreeMap<String, Vec<(Micros, Wad)>> = BTreeMap::new();
+    for r in rows.unwrap_or_default() {
+        venues.entry(&r.asset).or_default().insert(&r.venue);
+        if cfg.venue.as_deref().is_some_and(|v| v != r.venue) {
+            continue;
+        }
+        out.entry(r.asset.clone())
+            .or_default()
+            .push((r.ts, r.depth_usd));
+    }
+    if cfg.venue.is_none() {
+        if let Some((asset, v)) = venues.iter().find(|(_, v)| v.len() > 1) {
+            let list: Vec<&str> = v.iter().copied().collect();
+            return Err(ReplayError::Scenario(format!(
+                "datasets.liquidity: {asset} has depth from several venues ({}): set frictions.liquidity.venue",
+                list.join(", ")
+            )));
+        }
+    }
+    for path in out.values_mut() {
+        path.sort();
+    }
+    Ok(out)
+}
 
 /// Rows and provenance the CLI hands to a run.
 #[derive(Debug, Clone, Default)]
@@ -56,6 +89,11 @@ pub struct ReplayInput {
     /// deficits are counted as observed only (the replay makes its own);
     /// the summary counts every event by what became of it.
     pub lending_events: Option<Vec<LendingEvent>>,
+    /// Market depth over time (`datasets.liquidity`), None without the
+    /// dataset: the liquidity model's depth of an asset follows its rows
+    /// (the latest at or before each market print) instead of the
+    /// scenario's constant `frictions.liquidity.depth_usd`.
+    pub liquidity: Option<Vec<LiquidityRow>>,
 }
 
 const BLOCK_SECS: i64 = 12;
@@ -137,6 +175,8 @@ struct AssetState {
     impact: Wad,
     used_depth: Wad,
     depth: Wad,
+    /// Depth observations (time, USD) from `datasets.liquidity`, by time.
+    depth_path: Vec<(Micros, Wad)>,
     last_recover: Micros,
     oracle: Oracle,
     prev_answer: Option<Wad>,
@@ -579,6 +619,7 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
         }
     }
     let liq_cfg = &scenario.frictions.liquidity;
+    let mut depth_paths = depth_paths(input.liquidity.as_deref(), liq_cfg)?;
     let mut assets: Vec<AssetState> = names
         .iter()
         .enumerate()
@@ -610,6 +651,7 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
                     .get(n)
                     .copied()
                     .unwrap_or(liq_cfg.default_depth_usd),
+                depth_path: depth_paths.remove(n.as_str()).unwrap_or_default(),
                 last_recover: start,
                 oracle: Oracle::new(rule, start, ovs),
                 prev_answer: None,
@@ -944,6 +986,12 @@ impl Engine<'_> {
     fn recover(&mut self, a: usize, t: Micros) {
         let lc = &self.sc.frictions.liquidity;
         let st = &mut self.assets[a];
+        // Observed depth: the latest row at or before t (the scenario's
+        // constant until the first one).
+        let k = st.depth_path.partition_point(|(ts, _)| *ts <= t);
+        if k > 0 {
+            st.depth = st.depth_path[k - 1].1;
+        }
         let dt = (t.0 - st.last_recover.0).max(0) / Micros::PER_SEC;
         st.last_recover = t;
         if dt == 0 {

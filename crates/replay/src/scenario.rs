@@ -523,6 +523,10 @@ pub struct LiquidityConfig {
     pub default_depth_usd: Wad,
     #[serde(default)]
     pub depth_usd: BTreeMap<String, Wad>,
+    /// With `datasets.liquidity`: the venue whose depth to use when the
+    /// table holds several for an asset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<String>,
     /// Seconds for used depth to recover fully (linear).
     #[serde(default = "d_recovery")]
     pub recovery_secs: i64,

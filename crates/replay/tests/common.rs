@@ -56,6 +56,7 @@ pub fn input(prices: Vec<PriceBar>, legs: Vec<PositionLeg>) -> ReplayInput {
             .collect(),
         tool_version: "0.1.0-test".into(),
         lending_events: None,
+        liquidity: None,
     }
 }
 

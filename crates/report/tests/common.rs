@@ -114,6 +114,7 @@ pub fn make_run(coll: &str, close_factor: Option<f64>) -> RunData {
             .collect(),
         tool_version: "shortfall 0.1.0-test".into(),
         lending_events: None,
+        liquidity: None,
     };
     let out = run(&sc, &input).unwrap();
     let cmd: Vec<String> = ["replay", "--scenario", "it's here.toml"]

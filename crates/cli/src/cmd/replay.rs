@@ -186,11 +186,6 @@ pub fn execute(
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let ds = &sc.datasets;
-    for (k, v) in [("liquidity", &ds.liquidity)] {
-        if v.is_some() {
-            bail!("datasets.{k}: not supported by `shortfall replay` yet");
-        }
-    }
     let spinner = crate::progress::spinner(!g.no_progress && !g.quiet, "replay");
     let mut input_hashes = BTreeMap::new();
     spinner.set_message("loading prices");
@@ -293,6 +288,28 @@ pub fn execute(
         }
         None => None,
     };
+    let liquidity = match &ds.liquidity {
+        Some(r) => {
+            spinner.set_message("loading liquidity");
+            let dir = resolve(r, &scenario_dir, &g.data_dir).context("datasets.liquidity")?;
+            let d = Dataset::open(&dir).context("datasets.liquidity")?;
+            if !d.manifest().tables.contains_key("liquidity") {
+                bail!(
+                    "datasets.liquidity: {}: no liquidity table (ingest one with a mapping's depth_usd column)",
+                    dir.display()
+                );
+            }
+            record_inputs(&d, "liquidity", &mut input_hashes)?;
+            let mut rows: Vec<shortfall_core::LiquidityRow> = d
+                .read()
+                .with_context(|| format!("{}: liquidity", dir.display()))?;
+            // Rows up to the window's end; the latest one before the start
+            // sets the depth at the start.
+            rows.retain(|r| r.ts <= end);
+            Some(rows)
+        }
+        None => None,
+    };
     let input = ReplayInput {
         prices,
         oracle_rounds,
@@ -301,6 +318,7 @@ pub fn execute(
         input_hashes,
         tool_version: super::tool_version(),
         lending_events,
+        liquidity,
     };
     spinner.set_message("replaying");
     let out = match shortfall_replay::run(&sc, &input) {
