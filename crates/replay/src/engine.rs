@@ -175,8 +175,6 @@ struct AssetState {
     impact: Wad,
     used_depth: Wad,
     depth: Wad,
-    /// Depth observations (time, USD) from `datasets.liquidity`, by time.
-    depth_path: Vec<(Micros, Wad)>,
     last_recover: Micros,
     oracle: Oracle,
     prev_answer: Option<Wad>,
@@ -363,6 +361,9 @@ struct Engine<'a> {
     start: Micros,
     end: Micros,
     assets: Vec<AssetState>,
+    /// Depth observations (time, USD) per asset from `datasets.liquidity`,
+    /// kept out of `AssetState`, which the health checks read.
+    depth_paths: Vec<Vec<(Micros, Wad)>>,
     pos: Vec<Pos>,
     /// Balances of every position.
     legs: Legs,
@@ -651,7 +652,6 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
                     .get(n)
                     .copied()
                     .unwrap_or(liq_cfg.default_depth_usd),
-                depth_path: depth_paths.remove(n.as_str()).unwrap_or_default(),
                 last_recover: start,
                 oracle: Oracle::new(rule, start, ovs),
                 prev_answer: None,
@@ -856,12 +856,17 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
     let n_assets = assets.len();
     let n_ticks = ticks.len();
     let unarmed: Vec<u32> = (0..pos.len() as u32).collect();
+    let depth_paths: Vec<Vec<(Micros, Wad)>> = names
+        .iter()
+        .map(|n| depth_paths.remove(n.as_str()).unwrap_or_default())
+        .collect();
     let mut e = Engine {
         sc: scenario,
         preset: scenario.policy.preset,
         start,
         end,
         assets,
+        depth_paths,
         gens: vec![0; pos.len()],
         band: vec![BAND_NONE; pos.len()],
         pending: vec![false; pos.len()],
@@ -988,9 +993,10 @@ impl Engine<'_> {
         let st = &mut self.assets[a];
         // Observed depth: the latest row at or before t (the scenario's
         // constant until the first one).
-        let k = st.depth_path.partition_point(|(ts, _)| *ts <= t);
+        let path = &self.depth_paths[a];
+        let k = path.partition_point(|(ts, _)| *ts <= t);
         if k > 0 {
-            st.depth = st.depth_path[k - 1].1;
+            st.depth = path[k - 1].1;
         }
         let dt = (t.0 - st.last_recover.0).max(0) / Micros::PER_SEC;
         st.last_recover = t;
