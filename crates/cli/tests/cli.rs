@@ -244,6 +244,22 @@ fn usage_errors_exit_2_and_runtime_errors_exit_1() {
 }
 
 #[test]
+fn query_prints_time_zone_aware_timestamps() {
+    // Files written by pandas or DuckDB often hold TIMESTAMPTZ columns.
+    let ds = repo().join("datasets/crises/black-thursday-2020");
+    let o = shortfall(&[
+        "query",
+        "--dataset",
+        s(&ds),
+        "--format",
+        "csv",
+        "SELECT TIMESTAMPTZ '2023-03-11 08:00:00+00' AS t",
+    ]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert_eq!(text(&o).0, "t\n2023-03-11T08:00:00Z\n");
+}
+
+#[test]
 fn sql_errors_are_reported_not_panicked() {
     let ds = repo().join("datasets/crises/black-thursday-2020");
     let o = shortfall(&["query", "--dataset", s(&ds), "SELECT nope FROM prices"]);
