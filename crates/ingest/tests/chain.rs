@@ -711,3 +711,62 @@ fn committed_fixtures_are_current() {
         );
     }
 }
+
+/// Real logs of a Compound v2 fork's cToken (Tectonic tCRO on Cronos):
+/// the decoder reads what a deployed contract emitted, not only what it
+/// encoded itself.
+#[test]
+fn real_compound_fork_logs_decode() {
+    let mut reg = Registry::default();
+    reg.add_contracts_toml(
+        "[[contracts]]\naddress = \"0x131b6f908395f4f43a5a9320b7f96e755df86f8c\"\nrole = \"compound_v2_ctoken\"\nmarket = \"tectonic\"\nunderlying = \"CRO\"\nunderlying_decimals = 18\n",
+        "test",
+    )
+    .unwrap();
+    let mut bt = BlockTimes::default();
+    // The block's time is not in the sample: any time serves the decoding test.
+    bt.read("b.csv", b"number,timestamp\n12675283,1700000000\n")
+        .unwrap();
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tectonic_tcro_logs.rpc.json");
+    let out = ingest_logs(
+        LogFormat::Rpc,
+        &[p],
+        &bt,
+        &reg,
+        &ChainOptions::default(),
+        "t",
+    )
+    .unwrap();
+    assert_eq!(out.events.len(), 3, "AccrueInterest, Mint, Redeem");
+    let rec = &out.event_sources[0];
+    assert_eq!((rec.rows_read, rec.rows_written), (5, 3));
+    assert!(
+        rec.notes
+            .iter()
+            .any(|n| n.contains("topic0 0xddf252ad") && n.ends_with(": 2")),
+        "{:?}",
+        rec.notes
+    );
+    let acc = &out.events[0];
+    assert_eq!(
+        (acc.kind, acc.log_index),
+        (LendingKind::IndexUpdate, Some(10))
+    );
+    assert_eq!(acc.borrow_index_raw, Some(1_000_006_386_986_590_841));
+    let mint = &out.events[1];
+    assert_eq!(mint.kind, LendingKind::Supply);
+    assert_eq!(mint.account, "0x47ef752f08676a1c8a72959d73da5281b37661e4");
+    assert_eq!(
+        (mint.asset.as_str(), mint.amount, mint.shares_raw),
+        ("CRO", Some(w("1")), Some(1_000_000_000))
+    );
+    let redeem = &out.events[2];
+    assert_eq!(redeem.kind, LendingKind::Withdraw);
+    assert_eq!(redeem.amount_raw, Some(999_999_998_000_000_000));
+    assert_eq!(redeem.shares_raw, Some(999_999_998));
+    assert_eq!(
+        redeem.tx_hash.as_deref(),
+        Some("0x4c4584a57e5487a06e61c815c7ee368656ad58bd38774184eadcd97072dc1e4b")
+    );
+}
