@@ -70,3 +70,38 @@ pub fn crash(low: f64, minutes: i64, _total: i64) -> impl Fn(i64) -> f64 {
         }
     }
 }
+
+/// Aave v3 rules for ETH collateral and USDC debt, ETH priced by the market
+/// and USDC pegged: the scenario most engine tests start from (append
+/// sections to vary it).
+pub const AAVE: &str = r#"
+name = "eth-crash"
+seed = 1
+[window]
+start = "2020-03-12 00:00"
+end = "2020-03-12 06:00"
+[policy]
+preset = "aave_v3"
+[policy.assets.ETH]
+liquidation_threshold = 0.825
+liquidation_bonus = 1.05
+protocol_fee = 0.1
+[policy.assets.USDC]
+decimals = 6
+liquidation_threshold = 0.87
+liquidation_bonus = 1.045
+[oracle.default]
+source = "market"
+mode = "direct"
+[oracle.assets.USDC]
+mode = "fixed"
+peg = 1
+"#;
+
+/// Six hours of one-minute bars: ETH from 2000 down to `low` over `mins`
+/// minutes, then flat; USDC at 1.
+pub fn eth_crash_usdc_flat(low: f64, mins: i64) -> Vec<PriceBar> {
+    let mut p = bars("ETH", 360, crash(low, mins, 360));
+    p.extend(bars("USDC", 360, |_| 1.0));
+    p
+}

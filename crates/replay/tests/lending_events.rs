@@ -8,30 +8,6 @@ use common::*;
 use shortfall_core::{LegSide::*, LendingEvent, LendingKind, Micros, PositionLeg, Wad};
 use shortfall_replay::{run, EventKind, LoanStatus, Reason, ReplayInput, RunOutput, Scenario};
 
-const AAVE: &str = r#"
-name = "book-changes"
-seed = 1
-[window]
-start = "2020-03-12 00:00"
-end = "2020-03-12 06:00"
-[policy]
-preset = "aave_v3"
-[policy.assets.ETH]
-liquidation_threshold = 0.825
-liquidation_bonus = 1.05
-protocol_fee = 0.1
-[policy.assets.USDC]
-decimals = 6
-liquidation_threshold = 0.87
-liquidation_bonus = 1.045
-[oracle.default]
-source = "market"
-mode = "direct"
-[oracle.assets.USDC]
-mode = "fixed"
-peg = 1
-"#;
-
 fn book() -> Vec<PositionLeg> {
     vec![
         // HF 1.1 at 2000: liquidatable below ~1818
@@ -48,9 +24,7 @@ fn book() -> Vec<PositionLeg> {
 
 /// ETH from 2000 down to 1700 over two hours, then flat.
 fn prices() -> Vec<shortfall_core::PriceBar> {
-    let mut p = bars("ETH", 360, crash(1700.0, 120, 360));
-    p.extend(bars("USDC", 360, |_| 1.0));
-    p
+    eth_crash_usdc_flat(1700.0, 120)
 }
 
 /// An event `secs` after the window start (between bar ends when not a

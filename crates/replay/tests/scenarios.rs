@@ -4,30 +4,6 @@ use common::*;
 use shortfall_core::{LegSide::*, Wad};
 use shortfall_replay::{run, EventKind, LoanStatus, Reason, ReplayError, Scenario};
 
-const AAVE: &str = r#"
-name = "eth-crash"
-seed = 1
-[window]
-start = "2020-03-12 00:00"
-end = "2020-03-12 06:00"
-[policy]
-preset = "aave_v3"
-[policy.assets.ETH]
-liquidation_threshold = 0.825
-liquidation_bonus = 1.05
-protocol_fee = 0.1
-[policy.assets.USDC]
-decimals = 6
-liquidation_threshold = 0.87
-liquidation_bonus = 1.045
-[oracle.default]
-source = "market"
-mode = "direct"
-[oracle.assets.USDC]
-mode = "fixed"
-peg = 1
-"#;
-
 fn book() -> Vec<shortfall_core::PositionLeg> {
     vec![
         // HF 1.1 at 2000: liquidatable below ~1818
@@ -43,9 +19,7 @@ fn book() -> Vec<shortfall_core::PositionLeg> {
 }
 
 fn prices(low: f64, mins: i64) -> Vec<shortfall_core::PriceBar> {
-    let mut p = bars("ETH", 360, crash(low, mins, 360));
-    p.extend(bars("USDC", 360, |_| 1.0));
-    p
+    eth_crash_usdc_flat(low, mins)
 }
 
 #[test]
