@@ -1,30 +1,10 @@
 //! The `shortfall` binary, end to end.
 
+mod common;
+
+use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn shortfall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shortfall"))
-        .args(args)
-        .env_remove("SHORTFALL_DATA_DIR")
-        .env_remove("SHORTFALL_REPORTS_DIR")
-        .output()
-        .expect("run shortfall")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../..")
-}
+use std::process::Command;
 
 fn shared() -> Option<PathBuf> {
     let p = repo().join("../shared/datasets");
@@ -32,10 +12,6 @@ fn shared() -> Option<PathBuf> {
         eprintln!("skipping: ../shared/datasets not found");
         None
     })
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {

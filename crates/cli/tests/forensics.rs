@@ -2,38 +2,10 @@
 //! excerpts of the real Aave v2 subgraph export (and the whole export when
 //! the shared datasets are present).
 
+mod common;
+
+use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn shortfall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shortfall"))
-        .args(args)
-        .env_remove("SHORTFALL_DATA_DIR")
-        .env_remove("SHORTFALL_REPORTS_DIR")
-        .output()
-        .expect("run shortfall")
-}
-
-fn ok(o: &Output) -> String {
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    );
-    assert!(
-        o.status.success(),
-        "exit {:?}\n{out}\n{err}",
-        o.status.code()
-    );
-    out
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 const MAPPING: &str = "datasets/mappings/aave_v2_subgraph_liquidations.toml";
 

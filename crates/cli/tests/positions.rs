@@ -3,45 +3,17 @@
 //! reconciliation printed and as JSON, the table queried, and a replay of
 //! the rebuilt book on the Black Thursday prices.
 
+mod common;
+
+use common::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use shortfall_core::{LendingEvent, LendingKind, Micros, Reserve, SourceRecord};
 use shortfall_store::Dataset;
 
 const RAY: u128 = 1_000_000_000_000_000_000_000_000_000;
 const E18: u128 = 1_000_000_000_000_000_000;
-
-fn shortfall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shortfall"))
-        .args(args)
-        .env_remove("SHORTFALL_DATA_DIR")
-        .env_remove("SHORTFALL_REPORTS_DIR")
-        .output()
-        .expect("run shortfall")
-}
-
-fn ok(o: &Output) -> String {
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    );
-    assert!(
-        o.status.success(),
-        "exit {:?}\n{out}\n{err}",
-        o.status.code()
-    );
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// An Aave v2 event on 2020-03-11, `secs` seconds after midnight.
 fn ev(
