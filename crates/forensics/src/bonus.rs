@@ -30,15 +30,12 @@ pub fn observe(events: &[LendingEvent], reserves: &[Reserve]) -> Vec<ObservedLiq
     events
         .iter()
         .filter(|e| e.kind == LendingKind::Liquidation)
-        .filter_map(|e| {
-            let collateral_asset = e.collateral_asset.clone()?;
-            Some(observe_one(e, collateral_asset, &by_key))
-        })
+        .map(|e| observe_one(e, &by_key))
         .collect()
 }
 
-fn value(amount: Wad, price: Option<Wad>) -> Option<Wad> {
-    amount.checked_mul_down(price?)
+fn value(amount: Option<Wad>, price: Option<Wad>) -> Option<Wad> {
+    amount?.checked_mul_down(price?)
 }
 
 /// USD per unit of the event's price unit implied by one leg (USD value
@@ -53,12 +50,21 @@ pub fn implied_rate(usd: Option<Wad>, in_unit: Option<Wad>) -> Option<Wad> {
 
 fn observe_one(
     e: &LendingEvent,
-    collateral_asset: String,
     reserves: &BTreeMap<(&str, &str, &str), &Reserve>,
 ) -> ObservedLiquidation {
-    let repaid = e.amount.unwrap_or(Wad(0));
-    let seized = e.collateral_amount.unwrap_or(Wad(0));
+    let (repaid, seized) = (e.amount, e.collateral_amount);
+    let collateral_asset = e.collateral_asset.clone().unwrap_or_default();
     let mut notes: Vec<String> = Vec::new();
+    if e.collateral_asset.is_none() {
+        notes.push("no collateral asset recorded".into());
+    }
+    if repaid.is_none() {
+        notes.push("debt repaid not recorded in token units".into());
+    }
+    if seized.is_none() {
+        notes
+            .push("collateral seized not recorded in token units (Compound seizes cTokens)".into());
+    }
     let repaid_usd = value(repaid, e.asset_price_usd);
     let seized_usd = value(seized, e.collateral_price_usd);
     // Value in the event's own price unit (the oracle's), else in USD.
@@ -142,9 +148,9 @@ fn observe_one(
         account: e.account.clone(),
         liquidator: e.liquidator.clone(),
         debt_asset: e.asset.clone(),
-        debt_repaid: repaid,
+        debt_repaid: repaid.unwrap_or(Wad(0)),
         collateral_asset,
-        collateral_seized: seized,
+        collateral_seized: seized.unwrap_or(Wad(0)),
         value_unit: unit,
         repaid_value,
         seized_value,
@@ -273,6 +279,19 @@ mod tests {
         assert_eq!(o.value_unit.as_deref(), Some("USD"));
         assert_eq!(o.realised_bonus, Some(w("0.1")));
         assert!(o.note.starts_with("valued at the export's USD prices"));
+
+        // A Compound liquidation seizes cTokens: no seized amount in token
+        // units, so no realised bonus (not a bonus of -100%).
+        let mut c = liq("1000", "5.5", Some("0.0005"), Some("0.1"));
+        c.collateral_amount = None;
+        let o = &observe(&[c], &[reserve("AAVE", "0.1")])[0];
+        assert_eq!((o.seized_value, o.realised_bonus), (None, None));
+        assert!(
+            o.note
+                .starts_with("collateral seized not recorded in token units"),
+            "{}",
+            o.note
+        );
 
         // Non-liquidation events are not rows.
         let mut s = liq("1", "1", None, None);

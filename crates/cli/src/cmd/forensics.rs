@@ -20,7 +20,12 @@ pub fn run(g: &Global, args: ForensicsArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let reserves: Vec<Reserve> = ds.read()?;
-    let rows = shortfall_forensics::observe(&events, &reserves);
+    // Sorted as the table stores them, so the report does not depend on input order.
+    let mut rows = shortfall_forensics::observe(&events, &reserves);
+    rows.sort_by(|a, b| {
+        use shortfall_store::tables::CanonicalRow;
+        a.cmp_key(b)
+    });
     let balances = shortfall_forensics::left_with_debt(&events);
     ds.replace::<ObservedLiquidation>(rows.clone())?;
     ds.commit()?;
@@ -43,13 +48,7 @@ pub fn run(g: &Global, args: ForensicsArgs) -> anyhow::Result<ExitCode> {
         top_n: args.render.top,
         command: command.join(" "),
     };
-    // Sorted as the table stores them, so the report does not depend on input order.
-    let mut sorted = rows;
-    sorted.sort_by(|a, b| {
-        use shortfall_store::tables::CanonicalRow;
-        a.cmp_key(b)
-    });
-    let report = build_observed(&sorted, &balances, ds.manifest(), &opts);
+    let report = build_observed(&rows, &balances, ds.manifest(), &opts);
     let t = Templates::load(args.render.templates.as_deref()).context("loading templates")?;
     let w = shortfall_report::write_observed(&report, &out, &t)
         .with_context(|| format!("writing {}", out.display()))?;
@@ -57,7 +56,7 @@ pub fn run(g: &Global, args: ForensicsArgs) -> anyhow::Result<ExitCode> {
         println!(
             "{}: observed_liquidations: {} rows",
             args.dataset.display(),
-            sorted.len()
+            rows.len()
         );
         for c in &report.headline {
             println!("  {:<52} {}", c.label, c.value);

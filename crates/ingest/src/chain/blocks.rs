@@ -102,8 +102,8 @@ impl BlockTimes {
                             "",
                         ));
                     }
-                    let ts =
-                        i64::try_from(t.value(r)).map_err(|_| bad(file, loc, &names[ti], "?"))?;
+                    let ts = i64::try_from(t.value(r))
+                        .map_err(|_| bad(file, loc, &names[ti], &t.value(r).to_string()))?;
                     self.insert(b.value(r), ts, file, loc)?;
                 }
             }
