@@ -373,6 +373,11 @@ pub struct Summary {
     pub liquidated_volume_usd: Wad,
     pub penalty_usd: Wad,
     pub protocol_fees_usd: Wad,
+    /// Largest fall of the protocol's reserves (insurance + protocol fees -
+    /// bad debt, realised when booked; open shortfall at the window's end)
+    /// from a running peak, USD.
+    #[serde(default)]
+    pub reserves_drawdown_usd: Wad,
     pub auction_incentives_usd: Wad,
     pub blocked_attempts: BTreeMap<String, u64>,
     pub waterfall: Waterfall,

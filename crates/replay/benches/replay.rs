@@ -135,6 +135,7 @@ fn main() {
         max_collateral_assets: 5,
         size_sigma: 1.2,
         market: "bench".into(),
+        calibration_lt: BTreeMap::new(),
     };
     let t = Instant::now();
     let book = generate_book(&spec, 42, &start, &lt).expect("book");

@@ -402,6 +402,8 @@ struct Engine<'a> {
     liq_by_asset: Vec<(Micros, u16, Wad)>,
     last_key: Option<ReplayKey>,
     protocol_fees_usd: Wad,
+    /// Protocol fee income by time (USD), for the reserves drawdown.
+    fee_events: Vec<(Micros, Wad)>,
     auction_incentives: Wad,
     blocked_counts: BTreeMap<String, u64>,
     price_div: i128,
@@ -536,7 +538,69 @@ fn book_events(
 }
 
 /// Runs a scenario on its input.
+/// The book a run of `scenario` replays: the input's snapshot, or the book
+/// generated from `book.generator` and the seed (a pure function of the
+/// scenario and the input's prices).
+pub fn resolve_book<'a>(
+    scenario: &Scenario,
+    input: &'a ReplayInput,
+) -> Result<std::borrow::Cow<'a, Book>, ReplayError> {
+    let (start, end) = scenario.window_micros()?;
+    Ok(match scenario.book.source {
+        BookSource::Snapshot => std::borrow::Cow::Borrowed(&input.book),
+        BookSource::Generated => {
+            let spec = scenario
+                .book
+                .generator
+                .as_ref()
+                .ok_or_else(|| cfg("book.generator", "missing"))?;
+            let pegged = peg_bars(scenario, &input.prices);
+            let mut first: BTreeMap<String, Wad> = BTreeMap::new();
+            for b in input.prices.iter().chain(pegged.iter()) {
+                let t = Micros(b.ts.0 + b.interval_secs * Micros::PER_SEC);
+                if t >= start && t <= end && !first.contains_key(&b.base) {
+                    first.insert(b.base.clone(), b.close);
+                }
+            }
+            // Health factors are placed against the pinned calibration
+            // thresholds where given, else the policy's.
+            let lt = spec
+                .collateral_assets
+                .iter()
+                .map(|a| {
+                    let v = spec
+                        .calibration_lt
+                        .get(a)
+                        .copied()
+                        .unwrap_or_else(|| scenario.asset(a).liquidation_threshold);
+                    (a.clone(), v)
+                })
+                .collect();
+            std::borrow::Cow::Owned(crate::generator::generate_book(
+                spec,
+                scenario.seed,
+                &first,
+                &lt,
+            )?)
+        }
+    })
+}
+
+/// Replays `scenario` over `input`.
 pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, ReplayError> {
+    scenario.validate()?;
+    let book = resolve_book(scenario, input)?;
+    run_on_book(scenario, input, &book)
+}
+
+/// [`run`] with the book already resolved: `book` must be
+/// [`resolve_book`]`(scenario, input)` (a sweep generates it once for all
+/// its variants).
+pub fn run_on_book(
+    scenario: &Scenario,
+    input: &ReplayInput,
+    book: &Book,
+) -> Result<RunOutput, ReplayError> {
     scenario.validate()?;
     let (start, end) = scenario.window_micros()?;
     // Market bars: the input's, plus constant ones for `market.pegs`.
@@ -550,34 +614,6 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
     for a in scenario.policy.assets.keys() {
         names.insert(a.clone(), ());
     }
-    let book: std::borrow::Cow<Book> = match scenario.book.source {
-        BookSource::Snapshot => std::borrow::Cow::Borrowed(&input.book),
-        BookSource::Generated => {
-            let spec = scenario
-                .book
-                .generator
-                .as_ref()
-                .ok_or_else(|| cfg("book.generator", "missing"))?;
-            let mut first: BTreeMap<String, Wad> = BTreeMap::new();
-            for b in bars() {
-                let t = Micros(b.ts.0 + b.interval_secs * Micros::PER_SEC);
-                if t >= start && t <= end && !first.contains_key(&b.base) {
-                    first.insert(b.base.clone(), b.close);
-                }
-            }
-            let lt = spec
-                .collateral_assets
-                .iter()
-                .map(|a| (a.clone(), scenario.asset(a).liquidation_threshold))
-                .collect();
-            std::borrow::Cow::Owned(crate::generator::generate_book(
-                spec,
-                scenario.seed,
-                &first,
-                &lt,
-            )?)
-        }
-    };
     for p in &book.positions {
         for a in p.collateral.keys().chain(p.debt.keys()) {
             if !names.contains_key(a) {
@@ -778,8 +814,7 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
             }
         }
     }
-    let (book_evs, lend_counts) =
-        book_events(scenario, input, &book, &index, start, end, &mut stat);
+    let (book_evs, lend_counts) = book_events(scenario, input, book, &index, start, end, &mut stat);
     stat.sort_by_key(|x| x.0);
     let mut ticks: Vec<Micros> = stat
         .iter()
@@ -873,7 +908,7 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
         pos,
         init_legs: legs.clone(),
         legs,
-        names: Names::new(&book),
+        names: Names::new(book),
         liqs,
         gas: input.gas.clone().unwrap_or_default(),
         native,
@@ -897,6 +932,7 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
         liq_by_asset: Vec::new(),
         last_key: None,
         protocol_fees_usd: Wad::ZERO,
+        fee_events: Vec::new(),
         auction_incentives: Wad::ZERO,
         blocked_counts: BTreeMap::new(),
         price_div: match scenario.policy.preset {
@@ -916,7 +952,7 @@ pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, Replay
         e.refresh_reserve(a);
     }
     e.main_loop(&stat)?;
-    e.finish(&book)
+    e.finish(book)
 }
 
 impl Engine<'_> {
@@ -2078,6 +2114,9 @@ impl Engine<'_> {
         self.assets[ca as usize].coll_fee += fee;
         self.assets[da as usize].debt_repaid += repaid;
         self.protocol_fees_usd += fee_usd;
+        if fee_usd.is_positive() {
+            self.fee_events.push((t, fee_usd));
+        }
         let cap = self.liqs[k].capital_usd;
         self.liqs[k].capital_usd = Wad(cap
             .0
@@ -2613,6 +2652,7 @@ impl Engine<'_> {
             liquidated_volume_usd: repaid_total,
             penalty_usd: penalty_total,
             protocol_fees_usd: self.protocol_fees_usd,
+            reserves_drawdown_usd: self.reserves_drawdown(bad),
             auction_incentives_usd: self.auction_incentives,
             blocked_attempts: self.blocked_counts.clone(),
             waterfall: wf,
@@ -2826,6 +2866,35 @@ impl Engine<'_> {
         out.parameters_usd = Wad(parts[2]);
         out.oracle_usd += Wad(parts[3]);
         out
+    }
+
+    /// Largest fall of the protocol's reserves from a running peak: the
+    /// reserves start at `accounting.insurance_usd`, gain protocol fees when
+    /// they are paid and lose bad debt when it is realised; the shortfall
+    /// still open at the end (`bad` minus what was realised) is lost at the
+    /// window's end. Same-time flows net before the peak is taken.
+    fn reserves_drawdown(&self, bad: Wad) -> Wad {
+        let realised = self
+            .bad_debt_events
+            .iter()
+            .fold(Wad::ZERO, |s, (_, x)| s + *x);
+        let mut flows: Vec<(Micros, Wad)> = self.fee_events.clone();
+        flows.extend(self.bad_debt_events.iter().map(|(t, x)| (*t, -*x)));
+        flows.push((self.end, -(bad - realised).max(Wad::ZERO)));
+        flows.sort_by_key(|f| f.0);
+        let mut level = self.sc.accounting.insurance_usd;
+        let (mut peak, mut worst) = (level, Wad::ZERO);
+        let mut i = 0;
+        while i < flows.len() {
+            let t = flows[i].0;
+            while i < flows.len() && flows[i].0 == t {
+                level += flows[i].1;
+                i += 1;
+            }
+            peak = peak.max(level);
+            worst = worst.max(peak - level);
+        }
+        worst
     }
 
     fn series(&self) -> Vec<SeriesPoint> {

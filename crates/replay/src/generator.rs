@@ -47,6 +47,11 @@ pub struct GeneratorSpec {
     pub size_sigma: f64,
     #[serde(default = "d_market")]
     pub market: String,
+    /// Liquidation thresholds the start health factors are placed against
+    /// (`ETH = 0.825`); assets not listed use the policy's. A sweep pins them
+    /// to its base scenario's, so every variant replays the same book.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub calibration_lt: BTreeMap<String, Wad>,
 }
 
 fn d_near() -> f64 {
@@ -196,6 +201,7 @@ mod tests {
             max_collateral_assets: 3,
             size_sigma: 1.5,
             market: "m".into(),
+            calibration_lt: BTreeMap::new(),
         };
         let prices: BTreeMap<String, Wad> =
             [("ETH", 2000), ("BTC", 30000), ("LINK", 10), ("USDC", 1)]

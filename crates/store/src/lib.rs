@@ -9,6 +9,7 @@ pub mod error;
 pub mod manifest;
 pub mod parquet_io;
 pub mod run_dir;
+pub mod sweep_io;
 pub mod tables;
 
 #[cfg(feature = "catalog")]
@@ -18,4 +19,5 @@ pub use dataset::{AddReport, Dataset};
 pub use error::StoreError;
 pub use manifest::{Manifest, TableEntry};
 pub use run_dir::{read_run, read_run_without_events, write_run, RunData, RunJson};
+pub use sweep_io::{encode_sweep, read_sweep};
 pub use tables::{TableDef, TABLES};

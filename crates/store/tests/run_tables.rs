@@ -196,6 +196,7 @@ fn output() -> RunOutput {
         liquidated_volume_usd: w(300),
         penalty_usd: w(15),
         protocol_fees_usd: Wad::ZERO,
+        reserves_drawdown_usd: Wad::ZERO,
         auction_incentives_usd: Wad::ZERO,
         blocked_attempts: [("no_liquidity".to_string(), 2u64)].into_iter().collect(),
         waterfall: Waterfall::default(),
