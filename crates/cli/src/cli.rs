@@ -92,6 +92,11 @@ pub enum Command {
     /// the positions table into the dataset and prints the reconciliation of
     /// the event totals against the book.
     Positions(PositionsArgs),
+    /// Sweep a grid of margin and oracle settings through one or several
+    /// crises: sweep.parquet (one row per variant and crisis), sweep.json
+    /// and the sweep report (best policies, Pareto frontier, heatmaps);
+    /// `--shard I/N` for cluster array jobs, `sweep merge` for their parts.
+    Sweep(SweepArgs),
 }
 
 #[derive(Debug, Args)]
@@ -369,5 +374,58 @@ pub enum CrisisCommand {
         /// Write the packs under this folder instead of in place.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SweepArgs {
+    #[command(subcommand)]
+    pub command: Option<SweepCommand>,
+    /// Crisis pack name or scenario file (repeatable: the grid runs
+    /// through each).
+    #[arg(long, value_name = "NAME|FILE", required = true)]
+    pub scenario: Vec<String>,
+    /// Grid file (TOML): the settings to vary as lists, ranges or random
+    /// draws (see README).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub grid: Option<PathBuf>,
+    /// Threads (default: all cores); the rows do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Sweep folder (default `<reports-dir>/sweeps/<sweep_id>`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Run shard I of N (0-based) and write its part file; without it,
+    /// JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm)
+    /// gives the index.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Shard count, with an index from JOB_COMPLETION_INDEX or
+    /// SLURM_ARRAY_TASK_ID (Slurm's SLURM_ARRAY_TASK_COUNT is read when
+    /// absent).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+    /// Replay one variant (`v12-1a2b3c4d`, `v12` or `12`) in full through
+    /// each scenario: run folder and report, as `shortfall replay` writes.
+    #[arg(long, value_name = "VARIANT")]
+    pub explain: Option<String>,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SweepCommand {
+    /// Merge the part files of a sharded sweep (folders holding
+    /// part-*.parquet, or the part files) into sweep.parquet, sweep.json
+    /// and the report; byte-identical to the same sweep run unsharded.
+    Merge {
+        #[arg(required = true, value_name = "PARTS")]
+        parts: Vec<PathBuf>,
+        /// Folder to write (default: the folder of the first part).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        render: RenderArgs,
     },
 }

@@ -34,3 +34,15 @@ pub fn spinner(enabled: bool, label: &str) -> ProgressBar {
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
+
+/// A bar counting finished tasks, with the estimated time to finish.
+pub fn count_bar(total: u64, enabled: bool, label: &str, unit: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), draw_target(enabled));
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{prefix:>10}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{per_sec}} eta {{eta}}"
+    )) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(label.to_string());
+    bar
+}

@@ -364,3 +364,70 @@ pub fn observed_svg(
     }
     Ok(svg)
 }
+
+/// The Pareto chart of a sweep's crisis: every variant as a dot
+/// (liquidated volume across, bad debt up), the frontier as a line through
+/// its variants, the baseline (scenario unchanged) as a red triangle. No
+/// text from data is drawn (the table beside it names the variants).
+pub fn sweep_frontier_svg(c: &crate::sweep::FrontierChart) -> Result<String, ReportError> {
+    let mut svg = String::new();
+    let xy = |p: &crate::sweep::ChartPoint| (wad(&p.liquidated_volume_usd), wad(&p.bad_debt_usd));
+    let dots: Vec<(f64, f64)> = c.points.iter().filter(|p| !p.frontier).map(xy).collect();
+    let front: Vec<(f64, f64)> = c.frontier.iter().map(xy).collect();
+    let base = xy(&c.baseline);
+    let (xmax, ymax) = dots
+        .iter()
+        .chain(&front)
+        .chain(std::iter::once(&base))
+        .fold((0.0f64, 0.0f64), |(a, b), (x, y)| (a.max(*x), b.max(*y)));
+    let xmax = if xmax > 0.0 { xmax * 1.08 } else { 1000.0 };
+    let ymax = if ymax > 0.0 { ymax * 1.1 } else { 1000.0 };
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 440)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let mut ch = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.0..xmax, 0.0..ymax)
+            .map_err(chart_err)?;
+        ch.configure_mesh()
+            .light_line_style(GRID)
+            .x_labels(8)
+            .y_labels(6)
+            .x_desc("Liquidated volume (USD)")
+            .y_desc("Bad debt (USD)")
+            .x_label_formatter(&usd_axis)
+            .y_label_formatter(&usd_axis)
+            .draw()
+            .map_err(chart_err)?;
+        ch.draw_series(
+            dots.iter()
+                .map(|p| Circle::new(*p, 3, LIQ.mix(0.55).filled())),
+        )
+        .map_err(chart_err)?
+        .label("variant")
+        .legend(|(x, y)| Circle::new((x + 9, y), 3, LIQ.mix(0.55).filled()));
+        ch.draw_series(LineSeries::new(
+            front.iter().copied(),
+            MARKET.stroke_width(2),
+        ))
+        .map_err(chart_err)?
+        .label("Pareto frontier")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], MARKET.stroke_width(2)));
+        ch.draw_series(front.iter().map(|p| Circle::new(*p, 4, MARKET.filled())))
+            .map_err(chart_err)?;
+        ch.draw_series(std::iter::once(TriangleMarker::new(base, 8, LOSS.filled())))
+            .map_err(chart_err)?
+            .label("baseline (scenario unchanged)")
+            .legend(|(x, y)| TriangleMarker::new((x + 9, y), 6, LOSS.filled()));
+        ch.configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(chart_err)?;
+        root.present().map_err(chart_err)?;
+    }
+    Ok(svg)
+}

@@ -20,6 +20,7 @@ pub mod model;
 pub mod observed;
 pub mod render;
 pub mod settings;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,10 @@ pub use error::ReportError;
 pub use model::{Compare, Report};
 pub use observed::{build_observed, ObservedOptions, ObservedReport};
 pub use render::Templates;
+pub use sweep::{
+    across, best, build_sweep, pareto, render_sweep, write_sweep, AcrossRow, SweepOptions,
+    SweepReport,
+};
 
 /// Default file names in a run folder.
 pub const REPORT_HTML: &str = "report.html";

@@ -29,6 +29,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "observed.html",
         include_str!("../../../templates/observed.html"),
     ),
+    ("sweep.html", include_str!("../../../templates/sweep.html")),
     ("report.css", include_str!("../../../templates/report.css")),
 ];
 
@@ -143,6 +144,24 @@ impl Templates {
             charts::observed_svg(&o.days, o.price_unit.as_deref())?,
         )];
         self.render("observed.html", "o", o, &charts)
+    }
+
+    /// The HTML of a sweep report; `frontier_svgs`: one chart per crisis.
+    pub fn render_sweep(
+        &self,
+        s: &crate::sweep::SweepReport,
+        frontier_svgs: &[String],
+    ) -> Result<String, ReportError> {
+        let mut ctx = Context::new();
+        ctx.insert("s", s);
+        ctx.insert("css", &self.css);
+        ctx.insert("frontier_svgs", frontier_svgs);
+        self.tera
+            .render("sweep.html", &ctx)
+            .map_err(|e| ReportError::Template {
+                name: "sweep.html".into(),
+                message: tera_message(&e),
+            })
     }
 
     /// The HTML of a comparison.

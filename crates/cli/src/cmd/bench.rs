@@ -359,6 +359,7 @@ pub fn synthetic_run(n: usize) -> shortfall_core::run::RunOutput {
         liquidated_volume_usd: repaid_total,
         penalty_usd: usd(5 * liqs.len() as u64),
         protocol_fees_usd: Wad::ZERO,
+        reserves_drawdown_usd: Wad::ZERO,
         auction_incentives_usd: Wad::ZERO,
         blocked_attempts: [("below_dust".to_string(), 12_345u64)]
             .into_iter()

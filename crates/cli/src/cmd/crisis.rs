@@ -66,7 +66,7 @@ fn crises_dir(g: &Global) -> PathBuf {
     g.data_dir.join("crises")
 }
 
-fn pack_dir(g: &Global, name: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn pack_dir(g: &Global, name: &str) -> anyhow::Result<PathBuf> {
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
         bail!("`{name}` is not a crisis name");
     }

@@ -9,6 +9,7 @@ mod positions;
 mod query;
 pub mod replay;
 mod report;
+mod sweep;
 
 use std::process::ExitCode;
 
@@ -32,5 +33,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Forensics(args) => forensics::run(g, args),
         Command::Bench(c) => bench::run(g, c),
         Command::Positions(args) => positions::run(g, args),
+        Command::Sweep(args) => sweep::run(g, args),
     }
 }

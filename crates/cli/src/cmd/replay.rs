@@ -165,28 +165,21 @@ fn snapshot_legs(
     Ok((text, legs))
 }
 
-pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    Ok(execute(g, args)?.0)
-}
-
-/// Runs a scenario; returns the exit code and the report, when one was
-/// written.
-pub fn execute(
+/// Loads the datasets a scenario names (paths relative to the scenario
+/// file, else to `--data-dir`), keeping what its window needs, with the
+/// hashes of everything read for the run's provenance.
+pub fn load_input(
     g: &Global,
-    args: ReplayArgs,
-) -> anyhow::Result<(ExitCode, Option<shortfall_report::Report>)> {
-    let text = std::fs::read_to_string(&args.scenario)
-        .with_context(|| format!("reading scenario {}", args.scenario.display()))?;
-    let sc = Scenario::from_toml_with_sets(&text, &args.set)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
+    scenario_path: &Path,
+    sc: &Scenario,
+    spinner: &indicatif::ProgressBar,
+) -> anyhow::Result<ReplayInput> {
     let (start, end) = sc.window_micros()?;
-    let scenario_dir = args
-        .scenario
+    let scenario_dir = scenario_path
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let ds = &sc.datasets;
-    let spinner = crate::progress::spinner(!g.no_progress && !g.quiet, "replay");
     let mut input_hashes = BTreeMap::new();
     spinner.set_message("loading prices");
     let mut prices: Vec<PriceBar> = Vec::new();
@@ -310,7 +303,7 @@ pub fn execute(
         }
         None => None,
     };
-    let input = ReplayInput {
+    Ok(ReplayInput {
         prices,
         oracle_rounds,
         book,
@@ -319,7 +312,25 @@ pub fn execute(
         tool_version: super::tool_version(),
         lending_events,
         liquidity,
-    };
+    })
+}
+
+pub fn run(g: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    Ok(execute(g, args)?.0)
+}
+
+/// Runs a scenario; returns the exit code and the report, when one was
+/// written.
+pub fn execute(
+    g: &Global,
+    args: ReplayArgs,
+) -> anyhow::Result<(ExitCode, Option<shortfall_report::Report>)> {
+    let text = std::fs::read_to_string(&args.scenario)
+        .with_context(|| format!("reading scenario {}", args.scenario.display()))?;
+    let sc = Scenario::from_toml_with_sets(&text, &args.set)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
+    let spinner = crate::progress::spinner(!g.no_progress && !g.quiet, "replay");
+    let input = load_input(g, &args.scenario, &sc, &spinner)?;
     spinner.set_message("replaying");
     let out = match shortfall_replay::run(&sc, &input) {
         Ok(o) => o,

@@ -1,0 +1,200 @@
+//! `shortfall sweep`: a grid through a crisis pack, the same rows whatever
+//! `--jobs`, shards (flag, Kubernetes and Slurm indexes) merged byte for
+//! byte equal to the unsharded sweep, `--explain` reproducing a row's run.
+
+mod common;
+
+use std::path::Path;
+
+use common::{ok, repo, s, shortfall, text};
+
+const GRID: &str = r#"
+title = "USDC eMode threshold against liquidator capital"
+[[params]]
+key = "policy.assets.USDC.liquidation_threshold"
+values = [0.95, 0.975]
+[[params]]
+key = "frictions.liquidators.0.capital_usd"
+values = [1000000, 50000000, 200000000]
+"#;
+
+fn sweep(reports: &Path, extra: &[&str]) -> String {
+    let data = repo().join("datasets");
+    let mut args = vec![
+        "--no-progress",
+        "--data-dir",
+        s(&data),
+        "--reports-dir",
+        s(reports),
+        "sweep",
+        "--scenario",
+        "usdc-depeg-2023-03",
+    ];
+    args.extend_from_slice(extra);
+    ok(&shortfall(&args))
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn jobs_shards_merge_and_explain_agree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let grid = tmp.path().join("grid.toml");
+    std::fs::write(&grid, GRID).unwrap();
+    let g = s(&grid);
+    let reports = tmp.path().join("reports");
+
+    // Whole sweep on 1 and on 2 threads.
+    let one = tmp.path().join("one");
+    let out = sweep(&reports, &["--grid", g, "--jobs", "1", "--out", s(&one)]);
+    assert!(out.contains("6 variants x 1 scenarios"), "{out}");
+    assert!(out.contains("baseline bad debt"), "{out}");
+    let two = tmp.path().join("two");
+    sweep(&reports, &["--grid", g, "--jobs", "2", "--out", s(&two)]);
+    for f in ["sweep.parquet", "sweep.json", "sweep.html"] {
+        assert!(
+            read(&one.join(f)) == read(&two.join(f)),
+            "{f} differs with --jobs"
+        );
+    }
+    let rows = shortfall_store::read_sweep(&one.join("sweep.parquet")).unwrap();
+    assert_eq!(rows.len(), 6);
+    assert_eq!(
+        rows.iter().map(|r| r.variant).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4, 5]
+    );
+    // The parameters reach the runs: thresholds and capital change outcomes.
+    let distinct: std::collections::BTreeSet<_> = rows
+        .iter()
+        .map(|r| (r.bad_debt_usd, r.liquidated_volume_usd))
+        .collect();
+    assert!(
+        distinct.len() > 1,
+        "every variant gave the same result: {rows:?}"
+    );
+    assert!(rows.iter().all(|r| r.positions == 2000));
+
+    // Three shards: a flag, a Kubernetes index, a Slurm index (1-based
+    // array), into one folder; merged they equal the whole sweep.
+    let parts = tmp.path().join("parts");
+    sweep(
+        &reports,
+        &["--grid", g, "--out", s(&parts), "--shard", "0/3"],
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_shortfall"))
+        .args([
+            "--no-progress",
+            "--data-dir",
+            s(&repo().join("datasets")),
+            "sweep",
+            "--scenario",
+            "usdc-depeg-2023-03",
+            "--grid",
+            g,
+            "--out",
+            s(&parts),
+            "--shards",
+            "3",
+        ])
+        .env("JOB_COMPLETION_INDEX", "1")
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .output()
+        .unwrap();
+    ok(&o);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_shortfall"))
+        .args([
+            "--no-progress",
+            "--data-dir",
+            s(&repo().join("datasets")),
+            "sweep",
+            "--scenario",
+            "usdc-depeg-2023-03",
+            "--grid",
+            g,
+            "--out",
+            s(&parts),
+        ])
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env("SLURM_ARRAY_TASK_ID", "3")
+        .env("SLURM_ARRAY_TASK_MIN", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "3")
+        .output()
+        .unwrap();
+    ok(&o);
+    for i in 0..3 {
+        assert!(parts.join(format!("part-{i:04}-of-0003.parquet")).is_file());
+    }
+    let merged = tmp.path().join("merged");
+    ok(&shortfall(&[
+        "sweep",
+        "merge",
+        s(&parts),
+        "--out",
+        s(&merged),
+    ]));
+    for f in ["sweep.parquet", "sweep.json", "sweep.html"] {
+        assert!(
+            read(&one.join(f)) == read(&merged.join(f)),
+            "{f}: merged shards differ from the whole sweep"
+        );
+    }
+    // A missing shard is an error naming it.
+    std::fs::remove_file(parts.join("part-0001-of-0003.parquet")).unwrap();
+    let o = shortfall(&["sweep", "merge", s(&parts), "--out", s(&merged)]);
+    let (_, err) = text(&o);
+    assert!(
+        !o.status.success() && err.contains("missing shards 1 of 3"),
+        "{err}"
+    );
+
+    // --explain writes the full run of a variant where its row says.
+    let row = &rows[5];
+    let out = sweep(&reports, &["--grid", g, "--explain", &row.variant_id]);
+    let run_dir = reports.join("usdc-depeg-2023-03").join(&row.run_id);
+    assert!(run_dir.join("report.html").is_file(), "{out}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&read(&run_dir.join("summary.json"))).unwrap();
+    let bad: shortfall_core::Wad = serde_json::from_value(summary["bad_debt_usd"].clone()).unwrap();
+    assert_eq!(bad, row.bad_debt_usd);
+    let run: serde_json::Value = serde_json::from_slice(&read(&run_dir.join("run.json"))).unwrap();
+    let cfg = run.to_string();
+    assert!(
+        cfg.contains(r#"capital_usd = \"200000000\""#),
+        "the variant's capital is not in its config: {cfg}"
+    );
+}
+
+#[test]
+fn bad_grids_and_settings_are_errors_naming_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let grid = tmp.path().join("grid.toml");
+    let data = repo().join("datasets");
+    let run = |g: &str| {
+        std::fs::write(&grid, g).unwrap();
+        let o = shortfall(&[
+            "--no-progress",
+            "--data-dir",
+            s(&data),
+            "--reports-dir",
+            s(tmp.path()),
+            "sweep",
+            "--scenario",
+            "usdc-depeg-2023-03",
+            "--grid",
+            s(&grid),
+        ]);
+        assert!(!o.status.success());
+        text(&o).1
+    };
+    let e = run("[[params]]\nkey = \"window.start\"\nvalues = [\"2023-03-11 00:00\"]\n");
+    assert!(e.contains("params[0]") && e.contains("window"), "{e}");
+    let e = run("[[params]]\nkey = \"policy.close_factr\"\nvalues = [0.5]\n");
+    assert!(e.contains("close_factr"), "{e}");
+    let e = run("[[params]]\nkey = \"policy.assets.USDC.liquidation_threshold\"\nvalues = [1.5]\n");
+    assert!(
+        e.contains("v0-") && e.contains("liquidation_threshold"),
+        "{e}"
+    );
+}
