@@ -198,3 +198,80 @@ fn bad_grids_and_settings_are_errors_naming_them() {
         "{e}"
     );
 }
+
+/// The arguments of the `shortfall` command of a documented job file.
+fn job_args(text: &str, yaml: bool) -> Vec<String> {
+    if yaml {
+        let mut out = Vec::new();
+        let mut on = false;
+        for l in text.lines() {
+            let t = l.trim();
+            if t == "command:" {
+                on = true;
+                continue;
+            }
+            if on {
+                match t.strip_prefix("- ") {
+                    Some(a) => out.push(a.trim_matches('"').to_string()),
+                    None => break,
+                }
+            }
+        }
+        out.remove(0); // the binary
+        out
+    } else {
+        let cmd: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("shortfall "))
+            .map(|l| l.trim().trim_end_matches('\\').to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        cmd.split_whitespace()
+            .skip(1)
+            .map(|a| {
+                a.replace("\"${SLURM_CPUS_PER_TASK:-2}\"", "2")
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn the_documented_job_files_run_their_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = repo().join("docs/jobs");
+    let out = tmp.path().join("parts");
+    let run = |file: &str, env: &[(&str, &str)]| {
+        let text = std::fs::read_to_string(docs.join(file)).unwrap();
+        let mut args = job_args(&text, file.ends_with(".yaml"));
+        let o = args.iter().position(|a| a == "--out").unwrap();
+        args[o + 1] = s(&out).to_string();
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_shortfall"));
+        c.current_dir(repo())
+            .args(["--data-dir", "datasets", "--reports-dir", s(tmp.path())])
+            .args(&args)
+            .env_remove("JOB_COMPLETION_INDEX")
+            .env_remove("SLURM_ARRAY_TASK_ID");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        ok(&c.output().unwrap())
+    };
+    // Kubernetes pod 15 of 16 and Slurm task 1 of an array 1-16.
+    run("sweep-k8s.yaml", &[("JOB_COMPLETION_INDEX", "15")]);
+    run(
+        "sweep-slurm.sh",
+        &[
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_COUNT", "16"),
+        ],
+    );
+    let rows = |i: u32| {
+        shortfall_store::read_sweep(&out.join(format!("part-{i:04}-of-0016.parquet"))).unwrap()
+    };
+    // 12 variants over 16 shards: shard 1 holds the first, 15 the last.
+    assert_eq!(rows(1).iter().map(|r| r.variant).collect::<Vec<_>>(), [0]);
+    assert_eq!(rows(15).iter().map(|r| r.variant).collect::<Vec<_>>(), [11]);
+}

@@ -16,7 +16,8 @@ use crate::tables::{col, wad_col, ColType as T, TableDef};
 use crate::StoreError;
 
 /// The fixed columns; the parameter columns follow them, in grid order:
-/// `DOUBLE` when every value is a number, else `VARCHAR` (TOML text).
+/// `BIGINT` when every value is an integer, `DOUBLE` when every value is a
+/// number, else `VARCHAR` (TOML text).
 pub const TABLE: TableDef = TableDef {
     name: "sweep",
     version: 1,
@@ -147,7 +148,12 @@ pub fn encode_sweep(
             )));
         }
         let values: Vec<&str> = rows.iter().map(|x| x.params[k].value.as_str()).collect();
-        if values.iter().all(|v| number(v).is_some()) {
+        if values.iter().all(|v| v.parse::<i64>().is_ok()) {
+            fields.push(Field::new(key, arrow::datatypes::DataType::Int64, false));
+            columns.push(Arc::new(Int64Array::from_iter_values(
+                values.iter().map(|v| v.parse::<i64>().expect("checked")),
+            )));
+        } else if values.iter().all(|v| number(v).is_some()) {
             fields.push(Field::new(key, arrow::datatypes::DataType::Float64, false));
             columns.push(Arc::new(Float64Array::from_iter_values(
                 values.iter().map(|v| number(v).expect("checked")),
@@ -254,6 +260,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("sweep.parquet");
         let rows = vec![row(0, "0.8", "\"push\""), row(1, "0.825", "\"twap\"")];
+        let ints = vec![row(0, "600", "1"), row(1, "10800", "2")];
+        let keys: Vec<String> = ints[0].params.iter().map(|p| p.key.clone()).collect();
+        std::fs::write(&p, encode_sweep(&ints, &keys, &p).unwrap()).unwrap();
+        assert_eq!(read_sweep(&p).unwrap(), ints);
+        let file = File::open(&p).unwrap();
+        let schema = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .schema()
+            .clone();
+        assert_eq!(
+            schema
+                .field_with_name("oracle.default.mode")
+                .unwrap()
+                .data_type(),
+            &arrow::datatypes::DataType::Int64
+        );
         let keys: Vec<String> = rows[0].params.iter().map(|p| p.key.clone()).collect();
         let bytes = encode_sweep(&rows, &keys, &p).unwrap();
         assert_eq!(bytes, encode_sweep(&rows, &keys, &p).unwrap());
