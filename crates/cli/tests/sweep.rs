@@ -164,6 +164,24 @@ fn jobs_shards_merge_and_explain_agree() {
         cfg.contains(r#"capital_usd = \"200000000\""#),
         "the variant's capital is not in its config: {cfg}"
     );
+
+    // `compare` works on any two runs of the sweep.
+    let other = &rows[0];
+    sweep(&reports, &["--grid", g, "--explain", &other.variant_id]);
+    let other_dir = reports.join("usdc-depeg-2023-03").join(&other.run_id);
+    let html = tmp.path().join("compare.html");
+    ok(&shortfall(&[
+        "compare",
+        s(&other_dir),
+        s(&run_dir),
+        "--out",
+        s(&html),
+    ]));
+    let page = String::from_utf8(read(&html)).unwrap();
+    assert!(
+        page.contains("capital_usd"),
+        "the compare page names the setting that differs"
+    );
 }
 
 #[test]

@@ -404,6 +404,12 @@ struct Engine<'a> {
     protocol_fees_usd: Wad,
     /// Protocol fee income by time (USD), for the reserves drawdown.
     fee_events: Vec<(Micros, Wad)>,
+    /// Summary only: the event log is counted, not kept ([`summarise`]).
+    lean: bool,
+    /// Events logged so far (the next sequence number).
+    n_events: u64,
+    /// (seq, asset, time) of the last circuit breaker event logged.
+    last_breaker: Option<(u64, u16, Micros)>,
     auction_incentives: Wad,
     blocked_counts: BTreeMap<String, u64>,
     price_div: i128,
@@ -600,6 +606,27 @@ pub fn run_on_book(
     scenario: &Scenario,
     input: &ReplayInput,
     book: &Book,
+) -> Result<RunOutput, ReplayError> {
+    replay(scenario, input, book, false)
+}
+
+/// [`run_on_book`] for the summary only (a sweep's rows): the same
+/// replay, liquidations, summary and run metadata (`run_id` included), but
+/// the event log is only counted (`events` empty, `event_log_sha256`
+/// empty) and no loan or series rows are built.
+pub fn summarise(
+    scenario: &Scenario,
+    input: &ReplayInput,
+    book: &Book,
+) -> Result<RunOutput, ReplayError> {
+    replay(scenario, input, book, true)
+}
+
+fn replay(
+    scenario: &Scenario,
+    input: &ReplayInput,
+    book: &Book,
+    lean: bool,
 ) -> Result<RunOutput, ReplayError> {
     scenario.validate()?;
     let (start, end) = scenario.window_micros()?;
@@ -933,6 +960,9 @@ pub fn run_on_book(
         last_key: None,
         protocol_fees_usd: Wad::ZERO,
         fee_events: Vec::new(),
+        lean,
+        n_events: 0,
+        last_breaker: None,
         auction_incentives: Wad::ZERO,
         blocked_counts: BTreeMap::new(),
         price_div: match scenario.policy.preset {
@@ -966,7 +996,11 @@ impl Engine<'_> {
     }
 
     fn log(&mut self, ts: Micros, kind: EventKind, f: impl FnOnce(&mut EventRecord)) -> u64 {
-        let seq = self.events.len() as u64;
+        let seq = self.n_events;
+        self.n_events += 1;
+        if self.lean {
+            return seq;
+        }
         let mut r = EventRecord {
             seq,
             ts,
@@ -1005,7 +1039,7 @@ impl Engine<'_> {
             if let Some(last) = self.last_key {
                 if key.ts < last.ts {
                     return Err(ReplayError::Invariant {
-                        seq: self.events.len() as u64,
+                        seq: self.n_events,
                         event: "clock".into(),
                         detail: format!("clock moved back from {} to {}", last.ts, key.ts),
                     });
@@ -1160,22 +1194,27 @@ impl Engine<'_> {
                 }
                 if newly {
                     let name = self.assets[a].name.clone();
-                    self.log(t, EventKind::CircuitBreaker, |r| {
+                    let seq = self.log(t, EventKind::CircuitBreaker, |r| {
                         r.asset = Some(name);
                         r.price = Some(v);
                         r.reason = Some(Reason::PriceMove);
                     });
+                    self.last_breaker = Some((seq, a as u16, t));
                 }
             } else if hit {
                 let name = self.assets[a].name.clone();
-                let last = self.events.last().map(|e| (e.kind, e.asset.clone(), e.ts));
-                if last != Some((EventKind::CircuitBreaker, Some(name.clone()), t)) {
-                    self.log(t, EventKind::CircuitBreaker, |r| {
+                // Once per asset and time: unless the last event logged is
+                // this asset's breaker at this time.
+                let again = self.n_events > 0
+                    && self.last_breaker == Some((self.n_events - 1, a as u16, t));
+                if !again {
+                    let seq = self.log(t, EventKind::CircuitBreaker, |r| {
                         r.asset = Some(name);
                         r.price = Some(v);
                         r.reason = Some(Reason::PriceMove);
                         r.actor = Some("borrowing".into());
                     });
+                    self.last_breaker = Some((seq, a as u16, t));
                 }
             }
         }
@@ -2091,7 +2130,7 @@ impl Engine<'_> {
             let debt_after: i128 = self.legs.debt(i).iter().map(|d| d.1).sum();
             if neg || debt_after > debt_before {
                 return Err(ReplayError::Invariant {
-                    seq: self.events.len() as u64,
+                    seq: self.n_events,
                     event: format!("liquidation of {}", self.names.account(i)),
                     detail: if neg {
                         "negative balance".into()
@@ -2358,7 +2397,7 @@ impl Engine<'_> {
         let returned = out.lot_returned.0;
         if sold + returned != lot {
             return Err(ReplayError::Invariant {
-                seq: self.events.len() as u64,
+                seq: self.n_events,
                 event: format!("auction {id}"),
                 detail: "lot sold + returned != lot".into(),
             });
@@ -2451,11 +2490,16 @@ impl Engine<'_> {
         // The log is complete: hash it on a second thread while the tables
         // are built (the hash does not depend on which thread computes it).
         let events = std::mem::take(&mut self.events);
-        let (tables, event_hash) = std::thread::scope(|s| {
-            let hash = s.spawn(|| eventjson::hash_events(&events));
-            let tables = self.tables(book, events.len() as u64);
-            (tables, hash.join().expect("event log hash"))
-        });
+        let n_events = self.n_events;
+        let (tables, event_hash) = if self.lean {
+            (self.tables(book, n_events), String::new())
+        } else {
+            std::thread::scope(|s| {
+                let hash = s.spawn(|| eventjson::hash_events(&events));
+                let tables = self.tables(book, n_events);
+                (tables, hash.join().expect("event log hash"))
+            })
+        };
         let (loans, series, summary) = tables?;
         let resolved = self.sc.resolved_toml();
         let input_hashes = self.input_hashes.clone();
@@ -2599,6 +2643,9 @@ impl Engine<'_> {
                 LoanStatus::Performing => perf += 1,
                 LoanStatus::Unpriced => unp += 1,
             }
+            if self.lean {
+                continue;
+            }
             loans.push(LoanOutcome {
                 account: self.names.account(i as u32).to_string(),
                 market: self.names.market(i as u32).to_string(),
@@ -2623,7 +2670,7 @@ impl Engine<'_> {
         wf.liquidation_penalty_usd = penalty_total;
         wf.reserves_usd = bad.min(self.sc.accounting.insurance_usd.max(Wad::ZERO));
         wf.socialised_usd = bad - wf.reserves_usd;
-        let series = self.series();
+        let series = if self.lean { Vec::new() } else { self.series() };
         let n = self.pos.len() as u64;
         let summary = Summary {
             scenario: self.sc.name.clone(),

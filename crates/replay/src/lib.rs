@@ -35,7 +35,7 @@ pub mod rules;
 pub mod scenario;
 mod triggers;
 
-pub use engine::{resolve_book, run, run_id, run_on_book, ReplayInput};
+pub use engine::{resolve_book, run, run_id, run_on_book, summarise, ReplayInput};
 pub use error::ReplayError;
 pub use generator::{generate_book, GeneratorSpec};
 pub use output::*;

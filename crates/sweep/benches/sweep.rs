@@ -1,7 +1,8 @@
 //! Benchmark: 1,000 variants of a 100,000-position book through one crisis
-//! pack (default `usdc-depeg-2023-03`: real Uniswap prices and Chainlink
-//! rounds, Aave v3 rules), a 10 x 10 x 10 grid of liquidation threshold,
-//! liquidation bonus and liquidator capital; on all cores, then a subset on
+//! pack (default `compound-dai-2020-11-26`: real ETH prices, the DAI
+//! oracle spike, Compound v2 rules), a 10 x 10 x 10 grid of liquidation
+//! threshold (ten steps of 0.01 up to the pack's), bonus (ten steps of
+//! 0.005 from the pack's) and liquidator capital; on all cores, then a subset on
 //! 1 and on 2 threads for the scaling. Checks that the rows do not depend
 //! on the thread count.
 //!
@@ -25,7 +26,7 @@ fn env<T: std::str::FromStr>(k: &str, d: T) -> T {
 }
 
 fn main() {
-    let crisis: String = env("SF_BENCH_CRISIS", "usdc-depeg-2023-03".to_string());
+    let crisis: String = env("SF_BENCH_CRISIS", "compound-dai-2020-11-26".to_string());
     let accounts: u32 = env("SF_BENCH_ACCOUNTS", 100_000);
     let subset: usize = env("SF_BENCH_SUBSET", 200);
     let pack = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -61,19 +62,26 @@ fn main() {
         .expect("generated book")
         .collateral_assets[0]
         .clone();
+    // Ten thresholds up to the pack's, ten bonuses from the pack's.
+    let (lt, bonus) = (
+        sc.asset(&asset).liquidation_threshold.to_f64(),
+        sc.asset(&asset).liquidation_bonus.to_f64(),
+    );
     let grid = Grid::parse(
         &format!(
             r#"
 [[params]]
 key = "policy.assets.{asset}.liquidation_threshold"
-range = {{ from = 0.90, to = 0.99, step = 0.01 }}
+range = {{ from = {:.3}, to = {lt:.3}, step = 0.01 }}
 [[params]]
 key = "policy.assets.{asset}.liquidation_bonus"
-range = {{ from = 1.005, to = 1.05, step = 0.005 }}
+range = {{ from = {bonus:.3}, to = {:.3}, step = 0.005 }}
 [[params]]
 key = "frictions.liquidators.0.capital_usd"
 range = {{ from = 5000000, to = 50000000, step = 5000000 }}
-"#
+"#,
+            lt - 0.09,
+            bonus + 0.045
         ),
         "bench",
     )

@@ -13,7 +13,9 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 use shortfall_core::{Book, SweepMeta, SweepRow, SweepScenario};
-use shortfall_replay::{apply_set, resolve_book, run_on_book, ReplayInput, RunOutput, Scenario};
+use shortfall_replay::{
+    apply_set, resolve_book, run_on_book, summarise, ReplayInput, RunOutput, Scenario,
+};
 
 use crate::error::SweepError;
 use crate::grid::{Grid, Variant};
@@ -139,13 +141,27 @@ impl Prepared {
         .map_err(wrap)
     }
 
-    /// The row of a variant (`None`: the base scenario unchanged).
+    /// The row of a variant (`None`: the base scenario unchanged): the
+    /// replay's summary only (the event log counted, not kept), which
+    /// equals the full run's.
     pub fn row(&self, v: Option<&Variant>) -> Result<SweepRow, SweepError> {
         let (sc, id) = match v {
             Some(v) => (self.variant_scenario(v)?, v.id.as_str()),
             None => (self.scenario.clone(), "base"),
         };
-        let out = self.run(&sc, id)?;
+        let wrap = |e| SweepError::Variant {
+            variant: id.to_string(),
+            scenario: self.source.clone(),
+            source: e,
+        };
+        let out = match &self.book {
+            Some(b) => summarise(&sc, &self.input, b),
+            None => {
+                let b = resolve_book(&sc, &self.input).map_err(wrap)?;
+                summarise(&sc, &self.input, &b)
+            }
+        }
+        .map_err(wrap)?;
         let s = &out.summary;
         Ok(SweepRow {
             variant: v.map_or(u32::MAX, |v| v.index),
