@@ -83,46 +83,28 @@ fn jobs_shards_merge_and_explain_agree() {
         &reports,
         &["--grid", g, "--out", s(&parts), "--shard", "0/3"],
     );
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_shortfall"))
-        .args([
-            "--no-progress",
-            "--data-dir",
-            s(&repo().join("datasets")),
-            "sweep",
-            "--scenario",
-            "usdc-depeg-2023-03",
-            "--grid",
-            g,
-            "--out",
-            s(&parts),
-            "--shards",
-            "3",
-        ])
-        .env("JOB_COMPLETION_INDEX", "1")
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .output()
-        .unwrap();
-    ok(&o);
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_shortfall"))
-        .args([
-            "--no-progress",
-            "--data-dir",
-            s(&repo().join("datasets")),
-            "sweep",
-            "--scenario",
-            "usdc-depeg-2023-03",
-            "--grid",
-            g,
-            "--out",
-            s(&parts),
-        ])
-        .env_remove("JOB_COMPLETION_INDEX")
-        .env("SLURM_ARRAY_TASK_ID", "3")
-        .env("SLURM_ARRAY_TASK_MIN", "1")
-        .env("SLURM_ARRAY_TASK_COUNT", "3")
-        .output()
-        .unwrap();
-    ok(&o);
+    let part = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_shortfall"));
+        c.args(["--no-progress", "--data-dir", s(&repo().join("datasets"))])
+            .args(["sweep", "--scenario", "usdc-depeg-2023-03", "--grid", g])
+            .args(["--out", s(&parts)])
+            .args(extra)
+            .env_remove("JOB_COMPLETION_INDEX")
+            .env_remove("SLURM_ARRAY_TASK_ID");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        ok(&c.output().unwrap());
+    };
+    part(&["--shards", "3"], &[("JOB_COMPLETION_INDEX", "1")]);
+    part(
+        &[],
+        &[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ],
+    );
     for i in 0..3 {
         assert!(parts.join(format!("part-{i:04}-of-0003.parquet")).is_file());
     }

@@ -201,12 +201,8 @@ pub fn across(meta: &SweepMeta, rows: &[SweepRow]) -> Vec<AcrossRow> {
 // Model (`sweep-report.json`)
 // ---------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Card {
-    pub key: String,
-    pub label: String,
-    pub value: String,
-}
+/// A summary card (the observed report's).
+pub use crate::observed::Card;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Notice {

@@ -59,6 +59,19 @@ pub struct RunData {
 }
 
 impl RunData {
+    /// A run just replayed, for its report: everything but the event log
+    /// (reports do not read it), with the command line that made it.
+    pub fn for_report(out: RunOutput, command_line: &[String]) -> RunData {
+        RunData {
+            run: RunJson::new(&out.run_meta, command_line),
+            events: Vec::new(),
+            liquidations: out.liquidations,
+            loans: out.loans,
+            series: out.series,
+            summary: out.summary,
+        }
+    }
+
     /// The run as the engine produced it (without the command line).
     pub fn into_output(self) -> RunOutput {
         let run_meta = self.run.meta.clone();

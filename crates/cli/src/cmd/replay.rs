@@ -353,14 +353,7 @@ pub fn execute(
     shortfall_store::write_run(&dir, &out, &command_line)?;
     // The report is built from the run in memory: the same data the folder
     // holds (a run folder reads back equal), without reading it again.
-    let run = shortfall_store::RunData {
-        run: shortfall_store::RunJson::new(&out.run_meta, &command_line),
-        events: Vec::new(),
-        liquidations: out.liquidations,
-        loans: out.loans,
-        series: out.series,
-        summary: out.summary,
-    };
+    let run = shortfall_store::RunData::for_report(out, &command_line);
     let report = if args.no_report {
         None
     } else {

@@ -269,14 +269,7 @@ fn explain(
         let out = c.run(&sc, &v.id)?;
         let dir = g.reports_dir.join(&sc.name).join(&out.run_meta.run_id);
         shortfall_store::write_run(&dir, &out, &command_line)?;
-        let run = shortfall_store::RunData {
-            run: shortfall_store::RunJson::new(&out.run_meta, &command_line),
-            events: Vec::new(),
-            liquidations: out.liquidations,
-            loans: out.loans,
-            series: out.series,
-            summary: out.summary,
-        };
+        let run = shortfall_store::RunData::for_report(out, &command_line);
         let (_, html) = super::report::write_in_memory(&run, &dir, render)?;
         println!(
             "{}: bad debt {}, {} NPL; {}",
