@@ -132,17 +132,45 @@ struct BookEv {
     amount: i128,
 }
 
-/// A derived event in the heap, ordered by (key, insertion sequence).
+/// A derived event in the heap, ordered by (key, insertion sequence). Every
+/// dynamic key is derived (block `i64::MAX`, tx and log index 0), so the
+/// order packs into one integer: time (sign bit flipped), phase, sequence.
 #[derive(Debug)]
 struct Scheduled {
-    key: ReplayKey,
-    seq: u64,
+    order: u128,
     ev: DynEv,
+}
+
+const SEQ_BITS: u32 = 56;
+
+impl Scheduled {
+    fn new(key: ReplayKey, seq: u64, ev: DynEv) -> Scheduled {
+        debug_assert!(key == ReplayKey::derived(key.ts, key.phase));
+        debug_assert!(seq < 1 << SEQ_BITS);
+        let ts = (key.ts.0 as u64 ^ (1 << 63)) as u128;
+        Scheduled {
+            order: ts << 64 | (key.phase as u128) << SEQ_BITS | seq as u128,
+            ev,
+        }
+    }
+
+    fn key(&self) -> ReplayKey {
+        let ts = Micros(((self.order >> 64) as u64 ^ (1 << 63)) as i64);
+        let phase = match (self.order >> SEQ_BITS) as u8 {
+            0 => Phase::Market,
+            1 => Phase::Oracle,
+            2 => Phase::BookChange,
+            3 => Phase::Health,
+            4 => Phase::Liquidation,
+            _ => Phase::Auction,
+        };
+        ReplayKey::derived(ts, phase)
+    }
 }
 
 impl PartialEq for Scheduled {
     fn eq(&self, o: &Self) -> bool {
-        (self.key, self.seq) == (o.key, o.seq)
+        self.order == o.order
     }
 }
 impl Eq for Scheduled {}
@@ -153,7 +181,7 @@ impl PartialOrd for Scheduled {
 }
 impl Ord for Scheduled {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.key, self.seq).cmp(&(o.key, o.seq))
+        self.order.cmp(&o.order)
     }
 }
 
@@ -987,11 +1015,8 @@ fn replay(
 
 impl Engine<'_> {
     fn push(&mut self, key: ReplayKey, ev: DynEv) {
-        self.heap.push(Reverse(Scheduled {
-            key,
-            seq: self.dyn_seq,
-            ev,
-        }));
+        self.heap
+            .push(Reverse(Scheduled::new(key, self.dyn_seq, ev)));
         self.dyn_seq += 1;
     }
 
@@ -1023,7 +1048,7 @@ impl Engine<'_> {
         let mut si = 0;
         loop {
             let take_static = match (stat.get(si), self.heap.peek()) {
-                (Some((k, _)), Some(Reverse(h))) => *k <= h.key,
+                (Some((k, _)), Some(Reverse(h))) => *k <= h.key(),
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
                 (None, None) => break,
@@ -1031,7 +1056,7 @@ impl Engine<'_> {
             let key = if take_static {
                 stat[si].0
             } else {
-                self.heap.peek().expect("peeked").0.key
+                self.heap.peek().expect("peeked").0.key()
             };
             if key.ts > self.end {
                 break;
@@ -1529,13 +1554,11 @@ impl Engine<'_> {
                 aave::account_data_iter(coll.iter().map(leg), debt.iter().map(leg)).health_factor
             }
             Preset::CompoundV2 => {
-                let c: Vec<compound::CollateralLeg> =
-                    coll.iter().map(|(a, x)| self.ctoken_leg(*a, *x)).collect();
-                let d: Vec<(i128, i128)> = debt
+                let c = coll.iter().map(|(a, x)| self.ctoken_leg(*a, *x));
+                let d = debt
                     .iter()
-                    .map(|(a, x)| (x / self.assets[*a as usize].unit_div, self.comp_price(*a)))
-                    .collect();
-                let (sc, sb) = compound::account_liquidity(&c, &d);
+                    .map(|(a, x)| (x / self.assets[*a as usize].unit_div, self.comp_price(*a)));
+                let (sc, sb) = compound::account_liquidity(c, d);
                 if sb == 0 {
                     i128::MAX
                 } else {
@@ -1603,8 +1626,14 @@ impl Engine<'_> {
     fn ctoken_leg(&self, a: u16, amount: i128) -> compound::CollateralLeg {
         let st = &self.assets[a as usize];
         let base = amount / st.unit_div;
+        let rate = st.params.exchange_rate.0;
         compound::CollateralLeg {
-            ctokens: mul_div_down(base, WAD, st.params.exchange_rate.0).unwrap_or(0),
+            // base * 1e18 / rate, exact (a rate of one is the common case).
+            ctokens: if rate == WAD {
+                base
+            } else {
+                mul_div_down(base, WAD, rate).unwrap_or(0)
+            },
             collateral_factor: wmul(st.params.liquidation_threshold.0, st.lt_mult.0),
             exchange_rate: st.params.exchange_rate.0,
             price: self.comp_price(a),

@@ -29,7 +29,12 @@ pub struct CollateralLeg {
 
 /// `getHypotheticalAccountLiquidityInternal`: (sumCollateral, sumBorrowPlusEffects).
 /// Shortfall when the second exceeds the first.
-pub fn account_liquidity(coll: &[CollateralLeg], borrows: &[(i128, i128)]) -> (i128, i128) {
+/// Takes the legs as iterators (the engine builds them per call without
+/// allocating); `borrows`: (borrow balance, price).
+pub fn account_liquidity(
+    coll: impl IntoIterator<Item = CollateralLeg>,
+    borrows: impl IntoIterator<Item = (i128, i128)>,
+) -> (i128, i128) {
     let mut sum_c = 0i128;
     let mut sum_b = 0i128;
     for c in coll {
@@ -37,7 +42,7 @@ pub fn account_liquidity(coll: &[CollateralLeg], borrows: &[(i128, i128)]) -> (i
         sum_c += mul_exp(tokens_to_denom, c.ctokens);
     }
     for (borrow, price) in borrows {
-        sum_b += mul_exp(*price, *borrow);
+        sum_b += mul_exp(price, borrow);
     }
     (sum_c, sum_b)
 }
@@ -124,7 +129,7 @@ mod tests {
             exchange_rate: 2 * E18 / 100,
             price: 1700 * E18,
         };
-        let (c, b) = account_liquidity(&[coll], &[(15_000 * E6, E18 * 1_000_000_000_000)]);
+        let (c, b) = account_liquidity([coll], [(15_000 * E6, E18 * 1_000_000_000_000)]);
         assert_eq!(c, 12_750 * E18);
         assert_eq!(b, 15_000 * E18);
         // maxClose = 0.5e18 * 15000e6 / 1e18 = 7500e6
