@@ -387,6 +387,11 @@ pub struct Summary {
     /// when the run had none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lending_events: Option<LendingEventCounts>,
+    /// What makes the run hypothetical, one plain-English line each: the
+    /// scenario's stress transforms and uncited oracle overrides. Empty
+    /// (and absent from `summary.json`): the run replays what happened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hypothetical: Vec<String>,
 }
 
 /// What became of the lending events of a run (`summary.json`).

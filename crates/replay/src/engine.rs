@@ -455,7 +455,7 @@ struct Engine<'a> {
 /// its own, at the times and intervals of the other bars (so the pegged
 /// asset is priced wherever anything is). Venue: the first of
 /// `market.venues` (so the venue filter keeps them), else `peg`.
-fn peg_bars(sc: &Scenario, prices: &[PriceBar]) -> Vec<PriceBar> {
+pub(crate) fn peg_bars(sc: &Scenario, prices: &[PriceBar]) -> Vec<PriceBar> {
     let pegs: Vec<(&String, &Wad)> = sc
         .market
         .pegs
@@ -579,10 +579,15 @@ pub fn resolve_book<'a>(
     scenario: &Scenario,
     input: &'a ReplayInput,
 ) -> Result<std::borrow::Cow<'a, Book>, ReplayError> {
+    crate::transforms::validate(scenario)?;
     let (start, end) = scenario.window_micros()?;
     Ok(match scenario.book.source {
         BookSource::Snapshot => std::borrow::Cow::Borrowed(&input.book),
         BookSource::Generated => {
+            // Stress transforms first: the book is placed against the
+            // prices the run replays.
+            let (scenario, input) = crate::transforms::apply(scenario, input)?;
+            let (scenario, input) = (&*scenario, &*input);
             let spec = scenario
                 .book
                 .generator
@@ -650,7 +655,27 @@ pub fn summarise(
     replay(scenario, input, book, true)
 }
 
+/// Applies the scenario's stress transforms ([`crate::transforms`]), then
+/// replays. The run records the scenario as written (its transforms
+/// included), not the frictions the transforms changed.
 fn replay(
+    scenario: &Scenario,
+    input: &ReplayInput,
+    book: &Book,
+    lean: bool,
+) -> Result<RunOutput, ReplayError> {
+    let (sc, inp) = crate::transforms::apply(scenario, input)?;
+    let mut out = replay_transformed(&sc, &inp, book, lean)?;
+    out.summary.hypothetical = crate::transforms::describe(scenario);
+    if let std::borrow::Cow::Owned(_) = sc {
+        let m = &mut out.run_meta;
+        m.resolved_config = scenario.resolved_toml();
+        m.run_id = run_id(&m.resolved_config, &m.input_hashes, &m.version);
+    }
+    Ok(out)
+}
+
+fn replay_transformed(
     scenario: &Scenario,
     input: &ReplayInput,
     book: &Book,
@@ -2735,6 +2760,8 @@ impl Engine<'_> {
             attribution: totals,
             events: n_events,
             lending_events: self.lend_counts.clone(),
+            // filled by `replay` from the scenario as written
+            hypothetical: Vec::new(),
         };
         Ok((loans, series, summary))
     }

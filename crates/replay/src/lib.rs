@@ -33,6 +33,7 @@ pub mod oracle;
 pub mod output;
 pub mod rules;
 pub mod scenario;
+pub mod transforms;
 mod triggers;
 
 pub use engine::{resolve_book, run, run_id, run_on_book, summarise, ReplayInput};
@@ -40,3 +41,4 @@ pub use error::ReplayError;
 pub use generator::{generate_book, GeneratorSpec};
 pub use output::*;
 pub use scenario::{apply_set, Scenario};
+pub use transforms::Transform;

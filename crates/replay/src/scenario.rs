@@ -53,6 +53,11 @@ pub struct Scenario {
     /// Published figures of the crisis that reports set the run against.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<shortfall_core::run::Reference>,
+    /// Stress transforms (`[[transforms]]`), applied in order to the inputs
+    /// and frictions before the replay: a hypothetical scenario
+    /// ([`crate::transforms`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transforms: Vec<crate::transforms::Transform>,
 }
 
 /// Time window `[start, end]` (RFC 3339 or `YYYY-MM-DD HH:MM`, UTC).

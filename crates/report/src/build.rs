@@ -107,7 +107,9 @@ fn metric_short(m: Metric, w: Wad) -> String {
     }
 }
 
-fn reference_row(r: &Reference, run: &RunData) -> ReferenceRow {
+/// A published figure against the replayed one; a hypothetical run is not
+/// compared (`hypothetical`: the verdict says so, no difference is shown).
+fn reference_row(r: &Reference, run: &RunData, hypothetical: bool) -> ReferenceRow {
     let m = r.metric;
     let range = match (r.low, r.high) {
         (Some(lo), Some(hi)) => Some(format!(
@@ -120,6 +122,13 @@ fn reference_row(r: &Reference, run: &RunData) -> ReferenceRow {
         (None, None) => None,
     };
     let (replayed, difference, ratio, verdict) = match metric_value(m, run) {
+        Some(v) if hypothetical => (
+            metric_display(m, v),
+            "-".to_string(),
+            "-".to_string(),
+            "does not apply: the run is hypothetical, the published figure is what happened"
+                .to_string(),
+        ),
         None => (
             "not measured".to_string(),
             "-".to_string(),
@@ -697,22 +706,29 @@ pub fn build_report(run: &RunData, opts: &ReportOptions) -> Result<Report, Repor
     let meta = &run.run.meta;
     let mut command = vec!["shortfall".to_string()];
     command.extend(run.run.command_line.iter().map(|a| shell_quote(a)));
+    let hypothetical = !s.hypothetical.is_empty();
+    let title = cfg.title().unwrap_or_else(|| s.scenario.clone());
     Ok(Report {
         format: REPORT_FORMAT.into(),
-        title: cfg.title().unwrap_or_else(|| s.scenario.clone()),
+        title: if hypothetical {
+            format!("{title} (hypothetical scenario)")
+        } else {
+            title
+        },
         description: cfg.description(),
         scenario: s.scenario.clone(),
         run_id: meta.run_id.clone(),
         preset: s.preset.clone(),
         window: format!("{} to {}", f::time(s.window_start), f::time(s.window_end)),
         generated_at: opts.timestamp.clone(),
+        hypothetical: s.hypothetical.clone(),
         book,
         headline: headline(run, liquidated_collateral),
         worst_hour: worst,
         references: cfg
             .references()?
             .iter()
-            .map(|r| reference_row(r, run))
+            .map(|r| reference_row(r, run, hypothetical))
             .collect(),
         timeline: timeline(run, opts, cfg.output_bucket_secs()),
         waterfall,

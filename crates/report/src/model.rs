@@ -201,6 +201,11 @@ pub struct Report {
     pub window: String,
     /// Only with `--timestamp`: reports are byte-stable without it.
     pub generated_at: Option<String>,
+    /// What makes the run hypothetical (`summary.hypothetical`): stress
+    /// transforms and uncited oracle overrides. Empty: the run replays what
+    /// happened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hypothetical: Vec<String>,
     pub book: BookInfo,
     pub headline: Vec<Figure>,
     pub worst_hour: Option<WorstHour>,

@@ -85,7 +85,12 @@ source = "none"
 
 /// Runs the engine; `coll` is the collateral symbol (hostile in some tests).
 pub fn make_run(coll: &str, close_factor: Option<f64>) -> RunData {
-    let sc = Scenario::from_toml(&scenario_text(coll, close_factor)).unwrap();
+    make_run_with(coll, close_factor, "")
+}
+
+/// [`make_run`] with `extra` scenario TOML appended (stress transforms).
+pub fn make_run_with(coll: &str, close_factor: Option<f64>, extra: &str) -> RunData {
+    let sc = Scenario::from_toml(&format!("{}{extra}", scenario_text(coll, close_factor))).unwrap();
     // ETH-like asset: 2000 for an hour, then a gap to 1200 in one minute.
     let path = |m: i64| if m < 60 { 2000.0 } else { 1200.0 };
     let mut prices = bars(coll, 360, path);

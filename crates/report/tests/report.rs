@@ -238,3 +238,44 @@ fn top_n_limits_the_npl_table_but_not_its_totals() {
     assert_eq!(r.npl.total, run.summary.npl_count.to_string());
     assert_eq!(r.npl.rows[0].rank, "1");
 }
+
+/// A stressed run: the notice at the top lists every change, escaped; the
+/// title says hypothetical; the published figures are not compared.
+#[test]
+fn a_hypothetical_run_says_so_first_and_escaped() {
+    let coll = EVIL;
+    let extra = format!(
+        "[[transforms]]\nkind = \"vol_scale\"\nfactor = 1.5\nassets = [\"{coll}\"]\n\
+[[oracle.overrides]]\nasset = \"{coll}\"\nkind = \"freeze\"\nfrom = \"2020-03-12 02:00\"\n"
+    );
+    let run = make_run_with(coll, None, &extra);
+    assert_eq!(run.summary.hypothetical.len(), 2);
+    let (r, html, json) = render(&run);
+    assert!(r.title.ends_with("(hypothetical scenario)"), "{}", r.title);
+    let notice = html
+        .find("HYPOTHETICAL SCENARIO: not what happened")
+        .unwrap();
+    assert!(
+        notice < html.find("id=\"summary\"").unwrap(),
+        "the notice comes first"
+    );
+    assert!(html.contains("id=\"hypothetical-notice\""));
+    assert!(html.contains(
+        "every return of &lt;script&gt;alert(1)&lt;&#x2F;script&gt; x 1.5 (volatility scaling"
+    ));
+    assert!(html.contains("oracle of &lt;script&gt;alert(1)&lt;&#x2F;script&gt; frozen from"));
+    assert!(!html.contains("<script>"), "raw script tag in the HTML");
+    assert!(html.contains("The comparison does not apply to a hypothetical run"));
+    for x in &r.references {
+        if x.replayed != "not measured" {
+            assert!(x.verdict.starts_with("does not apply"), "{}", x.verdict);
+            assert_eq!(x.difference, "-");
+        }
+    }
+    assert!(json.contains("\"hypothetical\": ["), "{json}");
+    // A plain run shows none of it.
+    let (r, html, json) = render(&make_run("ETH", None));
+    assert!(r.hypothetical.is_empty() && !r.title.contains("hypothetical"));
+    assert!(!html.contains("HYPOTHETICAL") && !html.contains("hypothetical run"));
+    assert!(!json.contains("hypothetical"));
+}

@@ -203,6 +203,7 @@ fn output() -> RunOutput {
         attribution: Attribution::default(),
         events: 11,
         lending_events: None,
+        hypothetical: Vec::new(),
     };
     RunOutput {
         events: events(),

@@ -376,6 +376,7 @@ pub fn synthetic_run(n: usize) -> shortfall_core::run::RunOutput {
         },
         events: 0,
         lending_events: None,
+        hypothetical: Vec::new(),
     };
     RunOutput {
         events: Vec::new(),
