@@ -97,6 +97,59 @@ pub enum Command {
     /// and the sweep report (best policies, Pareto frontier, heatmaps);
     /// `--shard I/N` for cluster array jobs, `sweep merge` for their parts.
     Sweep(SweepArgs),
+    /// Bad debt at risk: replay a crisis book through N simulated market
+    /// paths (block bootstrap of the crisis's joint returns, or a fitted
+    /// multivariate normal) and report the distribution of bad debt and
+    /// liquidated volume (mean, VaR and ES at 95% and 99% over the
+    /// horizon) and the worst paths: stress.parquet, stress.json,
+    /// worst/path-K.toml and the stress report.
+    Stress(StressArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StressModel {
+    /// Blocks of joint historical returns (same block for every asset).
+    Bootstrap,
+    /// Multivariate normal returns with the fitted mean and covariance.
+    Gaussian,
+}
+
+#[derive(Debug, Args)]
+pub struct StressArgs {
+    /// Crisis pack name or scenario file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub scenario: String,
+    /// Number of simulated paths (at least 1).
+    #[arg(long, value_name = "N")]
+    pub paths: u32,
+    /// Simulated stretch from the window start (`24h`, `90m`, `2d`,
+    /// `3600s`); at most the window's length. Later prices hold.
+    #[arg(long, value_name = "DURATION")]
+    pub horizon: String,
+    /// Seed of the paths: the same seed gives the same paths.
+    #[arg(long, value_name = "S")]
+    pub seed: u64,
+    /// Return model.
+    #[arg(long, value_enum, default_value_t = StressModel::Bootstrap)]
+    pub model: StressModel,
+    /// Bootstrap block length (default 1h).
+    #[arg(long, value_name = "DURATION")]
+    pub block: Option<String>,
+    /// Threads (default: all cores); the rows do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Stress folder (default `<reports-dir>/stress/<stress_id>`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replay path K in full: run folder and report at
+    /// `<reports-dir>/<scenario>/<run_id>/`, as `shortfall replay` writes.
+    #[arg(long, value_name = "K")]
+    pub explain: Option<u32>,
+    /// Worst paths listed and written as replayable scenarios.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub worst: usize,
+    #[command(flatten)]
+    pub render: RenderArgs,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ pub mod order;
 pub mod provenance;
 pub mod rows;
 pub mod run;
+pub mod stress;
 pub mod sweep;
 pub mod time;
 
@@ -19,5 +20,6 @@ pub use money::{Amount, AmountError, Ray, Wad};
 pub use order::{Phase, ReplayKey};
 pub use provenance::SourceRecord;
 pub use rows::{LiquidityRow, OracleRound, PriceBar};
+pub use stress::{Distribution, StressMeta, StressRow, WorstPath};
 pub use sweep::{SweepMeta, SweepParam, SweepRow, SweepScenario};
 pub use time::{Micros, TimeError};

@@ -675,6 +675,26 @@ fn replay(
     Ok(out)
 }
 
+/// [`summarise`] with the transforms already applied by the caller:
+/// `applied` and `applied_input` must be what
+/// [`crate::transforms::apply`]`(scenario, input)` returns (a stress run
+/// fits its model once and builds each path's inputs itself). The output
+/// equals `summarise(scenario, input, book)`: the run records `scenario`
+/// as written.
+pub fn summarise_applied(
+    scenario: &Scenario,
+    applied: &Scenario,
+    applied_input: &ReplayInput,
+    book: &Book,
+) -> Result<RunOutput, ReplayError> {
+    let mut out = replay_transformed(applied, applied_input, book, true)?;
+    out.summary.hypothetical = crate::transforms::describe(scenario);
+    let m = &mut out.run_meta;
+    m.resolved_config = scenario.resolved_toml();
+    m.run_id = run_id(&m.resolved_config, &m.input_hashes, &m.version);
+    Ok(out)
+}
+
 fn replay_transformed(
     scenario: &Scenario,
     input: &ReplayInput,

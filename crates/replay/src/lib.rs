@@ -33,10 +33,13 @@ pub mod oracle;
 pub mod output;
 pub mod rules;
 pub mod scenario;
+pub mod simulate;
 pub mod transforms;
 mod triggers;
 
-pub use engine::{resolve_book, run, run_id, run_on_book, summarise, ReplayInput};
+pub use engine::{
+    resolve_book, run, run_id, run_on_book, summarise, summarise_applied, ReplayInput,
+};
 pub use error::ReplayError;
 pub use generator::{generate_book, GeneratorSpec};
 pub use output::*;

@@ -30,8 +30,10 @@
 //!   anchor's close or answer; open, high, low and close alike, so bars
 //!   stay ordered); earlier observations are unchanged. Integer factors up
 //!   to 16 are computed exactly in fixed point (`x^n / a^(n-1)`, rounded
-//!   down at each step); other factors as `a + a * expm1(factor *
-//!   ln_1p((x - a) / a))` in f64, rounded to the nearest wei. `assets`
+//!   down at each step); other factors in f64, rounded to the nearest wei:
+//!   `a + a * expm1(l)` when the result is within a factor 2 of `a`, else
+//!   `a * exp(l)`, with `l = factor * ln(x / a)` (through `ln_1p` near
+//!   `a`), so small and large moves both keep their digits. `assets`
 //!   defaults to every priced asset.
 //! - `time_scale { factor, anchor? }`: an observation at `t` after `anchor`
 //!   (default: window start) moves to `anchor + (t - anchor) * factor`,
@@ -68,6 +70,15 @@
 //!   `ceil(n * participation)` in the scenario's order are kept
 //!   (`participation` in (0, 1]). Needs listed liquidators (the implicit
 //!   ideal one cannot be stressed).
+//! - `simulated { model = "bootstrap" | "gaussian", seed, path, block_secs
+//!   = 3600, fit_start?, fit_end?, horizon_secs? }`: the market path of
+//!   every priced asset from the window start to `start + horizon_secs`
+//!   (default: the window length) replaced by path number `path` of a
+//!   model fitted to the per-step log returns of `[fit_start, fit_end]`
+//!   (default: the window); later bars hold the last simulated price, and
+//!   oracle rounds of those assets follow the simulated market price. The
+//!   exact definitions are in [`crate::simulate`]. `shortfall stress` runs
+//!   many paths; a (seed, path) pair is one path, replayable on its own.
 //!
 //! Oracle stresses are not transforms: the scenario's `[[oracle.overrides]]`
 //! (`freeze`, `outage`, a manipulated `print`) and the oracle rules (a
@@ -147,6 +158,20 @@ pub enum Transform {
         #[serde(default = "one")]
         participation: Wad,
     },
+    /// The market path replaced by a simulated one ([`crate::simulate`]).
+    Simulated {
+        model: crate::simulate::Model,
+        seed: u64,
+        path: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        block_secs: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fit_start: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fit_end: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        horizon_secs: Option<i64>,
+    },
 }
 
 fn one() -> Wad {
@@ -168,8 +193,64 @@ impl Transform {
                 capital_factor,
                 participation,
             } => *capital_factor == Wad::ONE && *participation == Wad::ONE,
+            Transform::Simulated { .. } => false,
         }
     }
+}
+
+/// The resolved times of a `simulated` transform (`i`: its index, for
+/// errors): checks the parameters against the scenario's window.
+pub fn simulated_spec(sc: &Scenario, i: usize) -> Result<crate::simulate::Spec, ReplayError> {
+    let Some(Transform::Simulated {
+        model,
+        seed,
+        path,
+        block_secs,
+        fit_start,
+        fit_end,
+        horizon_secs,
+    }) = sc.transforms.get(i)
+    else {
+        return Err(cfg(&key(i, "kind"), "not a simulated transform"));
+    };
+    let (start, end) = sc.window_micros()?;
+    if i64::try_from(*seed).is_err() {
+        return Err(cfg(&key(i, "seed"), "must be at most 2^63 - 1"));
+    }
+    if i64::try_from(*path).is_err() {
+        return Err(cfg(&key(i, "path"), "must be at most 2^63 - 1"));
+    }
+    let block_secs = block_secs.unwrap_or(crate::simulate::DEFAULT_BLOCK_SECS);
+    if block_secs <= 0 || block_secs > i64::MAX / Micros::PER_SEC {
+        return Err(cfg(&key(i, "block_secs"), "must be above 0 (seconds)"));
+    }
+    let window = (end.0 - start.0) / Micros::PER_SEC;
+    let horizon = horizon_secs.unwrap_or(window);
+    if horizon <= 0 || horizon > window {
+        return Err(cfg(
+            &key(i, "horizon_secs"),
+            format!("must be in (0, {window}] (the window length in seconds), got {horizon}"),
+        ));
+    }
+    let fit_start = match fit_start {
+        Some(t) => time(i, "fit_start", t)?,
+        None => start,
+    };
+    let fit_end = match fit_end {
+        Some(t) => time(i, "fit_end", t)?,
+        None => end,
+    };
+    if fit_end <= fit_start {
+        return Err(cfg(&key(i, "fit_end"), "must be after fit_start"));
+    }
+    Ok(crate::simulate::Spec {
+        model: *model,
+        block_secs,
+        fit_start,
+        fit_end,
+        start,
+        horizon_end: Micros(start.0 + horizon * Micros::PER_SEC),
+    })
 }
 
 fn key(i: usize, field: &str) -> String {
@@ -278,6 +359,9 @@ pub fn validate(sc: &Scenario) -> Result<(), ReplayError> {
                         "liquidators: frictions.liquidators is empty (one ideal liquidator); list the liquidators to stress",
                     ));
                 }
+            }
+            Transform::Simulated { .. } => {
+                simulated_spec(sc, i)?;
             }
         }
     }
@@ -404,6 +488,12 @@ pub fn apply<'s, 'i>(
                         .ok_or(ReplayError::Overflow("liquidators transform"))?;
                 }
             }
+            Transform::Simulated { seed, path, .. } => {
+                let spec = simulated_spec(scenario, i)?;
+                let fit = crate::simulate::Fit::new(&sc, &inp, &spec)?;
+                let out = fit.apply(&inp, start, *seed, *path)?;
+                inp = Cow::Owned(out);
+            }
         }
     }
     Ok((sc, inp))
@@ -452,13 +542,25 @@ fn scale_from(a: Wad, x: Wad, f: Wad) -> Option<Wad> {
         }
         return Some(Wad(y));
     }
+    // Near the anchor the change is computed (ln_1p / expm1 keep its
+    // digits); far from it the price itself (a change of almost -100%
+    // computed as a + delta would cancel all but a few digits).
     let d = (x.0 - a.0) as f64 / a.0 as f64;
-    let l = f.to_f64() * d.ln_1p();
-    let delta = (a.0 as f64 * l.exp_m1()).round();
-    if !delta.is_finite() || delta.abs() >= 1e37 {
+    let ln_ratio = if d.abs() < 0.5 {
+        d.ln_1p()
+    } else {
+        (x.0 as f64 / a.0 as f64).ln()
+    };
+    let l = f.to_f64() * ln_ratio;
+    if l.abs() < std::f64::consts::LN_2 {
+        let delta = (a.0 as f64 * l.exp_m1()).round();
+        return a.0.checked_add(delta as i128).map(Wad);
+    }
+    let y = (a.0 as f64 * l.exp()).round();
+    if !y.is_finite() || y >= 1e37 {
         return None;
     }
-    a.0.checked_add(delta as i128).map(Wad)
+    Some(Wad(y as i128))
 }
 
 fn vol_scale(
@@ -795,6 +897,27 @@ pub fn describe(sc: &Scenario) -> Vec<String> {
                     "liquidator capital x {capital_factor}, {keep} of {n} liquidators kept (liquidator stress)"
                 )
             }
+            Transform::Simulated {
+                model,
+                seed,
+                path,
+                block_secs,
+                fit_start,
+                fit_end,
+                horizon_secs,
+            } => format!(
+                "simulated market path #{path} (seed {seed}) of every priced asset over {} from the window start: {} fitted to the returns of {} to {}",
+                horizon_secs.map_or_else(|| "the whole window".to_string(), |h| format!("{h} s")),
+                match model {
+                    crate::simulate::Model::Bootstrap => format!(
+                        "block bootstrap ({} s blocks)",
+                        block_secs.unwrap_or(crate::simulate::DEFAULT_BLOCK_SECS)
+                    ),
+                    crate::simulate::Model::Gaussian => "multivariate normal".to_string(),
+                },
+                fit_start.as_deref().map_or_else(|| when(&sc.window.start), when),
+                fit_end.as_deref().map_or_else(|| when(&sc.window.end), when),
+            ),
         });
     }
     for (i, o) in sc.oracle.overrides.iter().enumerate() {

@@ -615,3 +615,82 @@ proptest! {
         }
     }
 }
+
+const SIMULATED: &str = "[[transforms]]\nkind = \"simulated\"\nmodel = \"bootstrap\"\nseed = 3\npath = 0\nblock_secs = 600\nhorizon_secs = 3600\n";
+
+#[test]
+fn simulated_paths_start_from_the_real_prices_and_reuse_its_returns() {
+    let inp = full_input();
+    let a = transformed(SIMULATED, &inp);
+    let again = transformed(SIMULATED, &inp);
+    same_rows(&a, &again);
+    let b = transformed(&SIMULATED.replace("path = 0", "path = 1"), &inp);
+    let (orig, sim) = (closes(&inp, "ETH"), closes(&a, "ETH"));
+    assert_eq!(orig.len(), sim.len());
+    // The anchor (first bar in the window) is the real one; the rest moves.
+    assert_eq!(orig[0], sim[0]);
+    assert_ne!(orig, sim);
+    assert_ne!(sim, closes(&b, "ETH"));
+    // Every simulated one-minute return is one of the recorded ones.
+    let ret = |v: &[Wad]| -> Vec<f64> {
+        v.windows(2)
+            .map(|x| (x[1].to_f64() / x[0].to_f64()).ln())
+            .collect()
+    };
+    let recorded = ret(&orig);
+    for r in ret(&sim) {
+        assert!(
+            recorded.iter().any(|x| (x - r).abs() < 1e-9),
+            "return {r} is not a recorded one"
+        );
+    }
+    // Bars stay ordered; oracle rounds follow the simulated market price.
+    for bar in a.prices.iter() {
+        assert!(bar.low <= bar.open.min(bar.close) && bar.high >= bar.open.max(bar.close));
+    }
+    for (r0, r) in inp.oracle_rounds.iter().zip(&a.oracle_rounds) {
+        let last = a
+            .prices
+            .iter()
+            .filter(|b| b.base == "ETH" && b.ts.0 + 60_000_000 <= r.ts.0)
+            .map(|b| (b.ts, b.close))
+            .max();
+        match last {
+            Some((_, close)) => assert_eq!(r.answer, close, "round at {}", r.ts.to_iso()),
+            None => assert_eq!(r.answer, r0.answer, "a round before the first bar is kept"),
+        }
+    }
+    // Recorded in the run as hypothetical.
+    let sc = scenario(&format!("{FRICTIONS}{SIMULATED}"));
+    let out = run(&sc, &inp).unwrap();
+    assert!(out.summary.hypothetical[0].contains("simulated market path #0 (seed 3)"));
+}
+
+#[test]
+fn simulated_parameters_are_checked() {
+    let inp = full_input();
+    for (bad, key) in [
+        (
+            SIMULATED.replace("3600", "999999"),
+            "transforms.0.horizon_secs",
+        ),
+        (
+            SIMULATED.replace("block_secs = 600", "block_secs = 0"),
+            "transforms.0.block_secs",
+        ),
+        (
+            SIMULATED.replace(
+                "seed = 3",
+                "seed = 3\nfit_start = \"2020-03-12 05:00\"\nfit_end = \"2020-03-12 04:00\"",
+            ),
+            "transforms.0.fit_end",
+        ),
+    ] {
+        let sc = scenario(&bad);
+        let Err(e) = apply(&sc, &inp) else {
+            panic!("{key}: expected an error")
+        };
+        let e = e.to_string();
+        assert!(e.contains(key), "{e}");
+    }
+}

@@ -20,6 +20,7 @@ pub mod model;
 pub mod observed;
 pub mod render;
 pub mod settings;
+pub mod stress;
 pub mod sweep;
 
 use std::path::{Path, PathBuf};

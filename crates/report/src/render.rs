@@ -30,6 +30,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../templates/observed.html"),
     ),
     ("sweep.html", include_str!("../../../templates/sweep.html")),
+    (
+        "stress.html",
+        include_str!("../../../templates/stress.html"),
+    ),
     ("report.css", include_str!("../../../templates/report.css")),
 ];
 
@@ -160,6 +164,24 @@ impl Templates {
             .render("sweep.html", &ctx)
             .map_err(|e| ReportError::Template {
                 name: "sweep.html".into(),
+                message: tera_message(&e),
+            })
+    }
+
+    /// The HTML of a stress report; `histogram_svgs`: one per histogram.
+    pub fn render_stress(
+        &self,
+        s: &crate::stress::StressReport,
+        histogram_svgs: &[String],
+    ) -> Result<String, ReportError> {
+        let mut ctx = Context::new();
+        ctx.insert("s", s);
+        ctx.insert("css", &self.css);
+        ctx.insert("histogram_svgs", histogram_svgs);
+        self.tera
+            .render("stress.html", &ctx)
+            .map_err(|e| ReportError::Template {
+                name: "stress.html".into(),
                 message: tera_message(&e),
             })
     }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod manifest;
 pub mod parquet_io;
 pub mod run_dir;
+pub mod stress_io;
 pub mod sweep_io;
 pub mod tables;
 
@@ -19,5 +20,6 @@ pub use dataset::{AddReport, Dataset};
 pub use error::StoreError;
 pub use manifest::{Manifest, TableEntry};
 pub use run_dir::{read_run, read_run_without_events, write_run, RunData, RunJson};
+pub use stress_io::{encode_stress, read_stress};
 pub use sweep_io::{encode_sweep, read_sweep};
 pub use tables::{TableDef, TABLES};

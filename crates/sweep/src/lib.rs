@@ -11,5 +11,5 @@ pub mod shard;
 
 pub use error::SweepError;
 pub use grid::{find_variant, Grid, Variant};
-pub use runner::{merge, meta, prepare, run_variants, Crisis, Prepared};
+pub use runner::{merge, meta, prepare, prepare_keys, run_variants, Crisis, Prepared};
 pub use shard::Shard;

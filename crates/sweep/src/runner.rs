@@ -65,6 +65,12 @@ fn scenario_of(
 /// Parses the base scenario, pins a generated book's calibration and
 /// generates the book once when no parameter of `grid` changes it.
 pub fn prepare(crisis: Crisis, grid: &Grid) -> Result<Prepared, SweepError> {
+    prepare_keys(crisis, &grid.keys())
+}
+
+/// [`prepare`] for runs that vary the scenario keys `keys` (a stress run:
+/// none): the book is shared unless a key changes it.
+pub fn prepare_keys(crisis: Crisis, keys: &[String]) -> Result<Prepared, SweepError> {
     let wrap = |e| SweepError::Scenario {
         scenario: crisis.source.clone(),
         source: e,
@@ -72,7 +78,6 @@ pub fn prepare(crisis: Crisis, grid: &Grid) -> Result<Prepared, SweepError> {
     let mut base: toml::Value = toml::from_str(&crisis.text)
         .map_err(|e| wrap(shortfall_replay::ReplayError::Scenario(e.to_string())))?;
     let sc = Scenario::from_toml(&crisis.text).map_err(wrap)?;
-    let keys = grid.keys();
     if let Some(spec) = sc.book.generator.as_ref() {
         let varied = keys
             .iter()
@@ -118,6 +123,16 @@ pub fn prepare(crisis: Crisis, grid: &Grid) -> Result<Prepared, SweepError> {
 }
 
 impl Prepared {
+    /// The base scenario's TOML tree (calibration pinned).
+    pub fn base_toml(&self) -> &toml::Value {
+        &self.base
+    }
+
+    /// The book shared by every variant (None: each generates its own).
+    pub fn shared_book(&self) -> Option<&Book> {
+        self.book.as_ref()
+    }
+
     /// The scenario of a variant (the base with its sets applied).
     pub fn variant_scenario(&self, v: &Variant) -> Result<Scenario, SweepError> {
         scenario_of(&self.base, &v.sets(), &self.source, &v.id)

@@ -9,6 +9,7 @@ mod positions;
 mod query;
 pub mod replay;
 mod report;
+mod stress;
 mod sweep;
 
 use std::process::ExitCode;
@@ -34,5 +35,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(c) => bench::run(g, c),
         Command::Positions(args) => positions::run(g, args),
         Command::Sweep(args) => sweep::run(g, args),
+        Command::Stress(args) => stress::run(g, args),
     }
 }

@@ -42,7 +42,11 @@ fn usd(w: shortfall_core::Wad) -> String {
 
 /// A dataset reference of the scenario: relative to the scenario file, else
 /// to `--data-dir`.
-fn resolve(reference: &str, scenario_dir: &Path, data_dir: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn resolve(
+    reference: &str,
+    scenario_dir: &Path,
+    data_dir: &Path,
+) -> anyhow::Result<PathBuf> {
     let p = Path::new(reference);
     if p.is_absolute() {
         return Ok(p.to_path_buf());

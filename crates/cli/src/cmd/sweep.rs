@@ -14,7 +14,7 @@ use shortfall_sweep::{Crisis, Grid, Prepared, Shard};
 use crate::cli::{Global, RenderArgs, SweepArgs, SweepCommand};
 
 /// A `--scenario` value: an existing file, else a crisis pack's name.
-fn scenario_path(g: &Global, name: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn scenario_path(g: &Global, name: &str) -> anyhow::Result<PathBuf> {
     let p = Path::new(name);
     if p.is_file() {
         return Ok(p.to_path_buf());

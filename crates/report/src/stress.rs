@@ -1,0 +1,497 @@
+//! The stress report (`stress.html` + `stress-report.json`): bad debt at
+//! risk over simulated market paths. Labelled HYPOTHETICAL throughout;
+//! summary cards, the VaR / ES table (metric, measure, percentile,
+//! horizon, value, the historical path's figure beside it), histograms of
+//! bad debt and liquidated volume, the worst paths with the command that
+//! replays each in full, the method and the provenance. Same inputs, same
+//! bytes (no timestamp unless given).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use shortfall_core::{Distribution, StressMeta, StressRow, Wad};
+
+use crate::build::shell_quote;
+use crate::format as f;
+use crate::{charts, ReportError, Written};
+
+pub const STRESS_HTML: &str = "stress.html";
+pub const STRESS_REPORT_JSON: &str = "stress-report.json";
+
+/// Bins of the histograms.
+pub const BINS: usize = 20;
+
+/// Options of a stress report.
+#[derive(Debug, Clone, Default)]
+pub struct StressOptions {
+    /// A folder of templates replacing the built-ins by file name.
+    pub templates: Option<PathBuf>,
+    /// Shown only when given (byte-stable output otherwise).
+    pub timestamp: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Card {
+    pub key: String,
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskRow {
+    pub metric: String,
+    pub measure: String,
+    pub percentile: String,
+    pub horizon: String,
+    pub value: String,
+    pub value_usd: Wad,
+    pub historical: String,
+}
+
+/// One bin of a histogram: outcomes in `[lo, hi)` (the last bin closed).
+#[derive(Debug, Clone, Serialize)]
+pub struct Bin {
+    pub lo_usd: Wad,
+    pub hi_usd: Wad,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Histogram {
+    pub metric: String,
+    pub title: String,
+    pub bins: Vec<Bin>,
+    pub var95_usd: Wad,
+    pub var99_usd: Wad,
+    pub historical_usd: Wad,
+    pub caption: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorstRow {
+    pub rank: usize,
+    pub path: u32,
+    pub bad_debt_usd: String,
+    pub npl_count: String,
+    pub liquidated_volume_usd: String,
+    pub liquidation_count: String,
+    pub penalty_usd: String,
+    pub reserves_drawdown_usd: String,
+    pub run_id: String,
+    pub scenario_file: String,
+    pub explain: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Term {
+    pub term: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: String,
+}
+
+/// The report model (also its JSON twin).
+#[derive(Debug, Clone, Serialize)]
+pub struct StressReport {
+    pub title: String,
+    pub subtitle: String,
+    pub stress_id: String,
+    pub generated_at: Option<String>,
+    pub notice: String,
+    pub cards: Vec<Card>,
+    pub risk: Vec<RiskRow>,
+    pub histograms: Vec<Histogram>,
+    pub worst: Vec<WorstRow>,
+    pub method: Vec<Term>,
+    pub provenance: Vec<KeyValue>,
+    pub inputs: Vec<KeyValue>,
+    pub command: String,
+    pub version: String,
+}
+
+/// Counts of `values` in `BINS` equal bins over `[min, max]` (integer
+/// arithmetic; one bin when every value is equal).
+pub fn histogram(values: &[Wad]) -> Vec<Bin> {
+    let (Some(lo), Some(hi)) = (values.iter().min(), values.iter().max()) else {
+        return Vec::new();
+    };
+    let (lo, hi) = (lo.0, hi.0);
+    if lo == hi {
+        return vec![Bin {
+            lo_usd: Wad(lo),
+            hi_usd: Wad(hi),
+            count: values.len() as u64,
+        }];
+    }
+    let n = BINS as i128;
+    let width = hi - lo;
+    let edge = |k: i128| Wad(lo + width / n * k + (width % n) * k / n);
+    let mut bins: Vec<Bin> = (0..n)
+        .map(|k| Bin {
+            lo_usd: edge(k),
+            hi_usd: edge(k + 1),
+            count: 0,
+        })
+        .collect();
+    for v in values {
+        let k = bins
+            .iter()
+            .position(|b| v.0 < b.hi_usd.0)
+            .unwrap_or(BINS - 1);
+        bins[k].count += 1;
+    }
+    bins
+}
+
+fn command(meta: &StressMeta) -> Vec<String> {
+    let mut c: Vec<String> = vec![
+        "shortfall".into(),
+        "stress".into(),
+        "--scenario".into(),
+        meta.source.clone(),
+        "--paths".into(),
+        meta.paths.to_string(),
+        "--horizon".into(),
+        meta.horizon.clone(),
+        "--seed".into(),
+        meta.seed.to_string(),
+        "--model".into(),
+        meta.model.clone(),
+    ];
+    if let Some(b) = meta.block_secs.filter(|b| *b != 3600) {
+        c.push("--block".into());
+        c.push(format!("{b}s"));
+    }
+    c
+}
+
+fn quoted(c: &[String]) -> String {
+    c.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn label(metric: &str) -> &'static str {
+    match metric {
+        "bad_debt_usd" => "Bad debt",
+        "liquidated_volume_usd" => "Liquidated volume",
+        _ => "Outcome",
+    }
+}
+
+/// Builds the report model.
+pub fn build_stress(
+    meta: &StressMeta,
+    rows: &[StressRow],
+    opts: &StressOptions,
+) -> Result<StressReport, ReportError> {
+    let horizon = format!("{} ({})", meta.horizon, f::duration(meta.horizon_secs));
+    let hist_of = |metric: &str| -> Wad {
+        match metric {
+            "bad_debt_usd" => meta.baseline.bad_debt_usd,
+            _ => meta.baseline.liquidated_volume_usd,
+        }
+    };
+    let stat = |metric: &str| -> Option<&Distribution> {
+        meta.statistics.iter().find(|d| d.metric == metric)
+    };
+    let mut cards = vec![Card {
+        key: "paths".into(),
+        label: "Simulated paths".into(),
+        value: f::count(meta.paths as u64),
+    }];
+    if let Some(d) = stat("bad_debt_usd") {
+        cards.push(Card {
+            key: "bad_debt_mean".into(),
+            label: format!("Mean bad debt, {}", meta.horizon),
+            value: f::usd(d.mean),
+        });
+        cards.push(Card {
+            key: "bad_debt_var99".into(),
+            label: format!("Bad debt VaR 99%, {}", meta.horizon),
+            value: f::usd(d.var99),
+        });
+    }
+    cards.push(Card {
+        key: "historical".into(),
+        label: "Bad debt on the historical path".into(),
+        value: f::usd(meta.baseline.bad_debt_usd),
+    });
+    let mut risk = Vec::new();
+    for d in &meta.statistics {
+        let hist = f::usd(hist_of(&d.metric));
+        let mut push = |measure: &str, pct: &str, v: Wad| {
+            risk.push(RiskRow {
+                metric: label(&d.metric).to_string(),
+                measure: measure.to_string(),
+                percentile: pct.to_string(),
+                horizon: horizon.clone(),
+                value: f::usd(v),
+                value_usd: v,
+                historical: hist.clone(),
+            })
+        };
+        push("Mean", "", d.mean);
+        push("VaR", "95%", d.var95);
+        push("ES", "95%", d.es95);
+        push("VaR", "99%", d.var99);
+        push("ES", "99%", d.es99);
+        push("Worst path", "100%", d.max);
+    }
+    let histograms = meta
+        .statistics
+        .iter()
+        .map(|d| {
+            let values: Vec<Wad> = rows
+                .iter()
+                .map(|r| match d.metric.as_str() {
+                    "bad_debt_usd" => r.bad_debt_usd,
+                    _ => r.liquidated_volume_usd,
+                })
+                .collect();
+            Histogram {
+                metric: d.metric.clone(),
+                title: format!("{} over {} paths, horizon {}", label(&d.metric), meta.paths, meta.horizon),
+                bins: histogram(&values),
+                var95_usd: d.var95,
+                var99_usd: d.var99,
+                historical_usd: hist_of(&d.metric),
+                caption: format!(
+                    "{} of each simulated path ({} bins from {} to {}): paths per bin. Orange line: VaR 95% ({}); red: VaR 99% ({}); blue: the historical path ({}).",
+                    label(&d.metric),
+                    BINS,
+                    f::usd(d.min),
+                    f::usd(d.max),
+                    f::usd(d.var95),
+                    f::usd(d.var99),
+                    f::usd(hist_of(&d.metric))
+                ),
+            }
+        })
+        .collect();
+    let base = command(meta);
+    let worst = meta
+        .worst
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let r = rows.iter().find(|r| r.path == w.path);
+            let mut c = base.clone();
+            c.push("--explain".into());
+            c.push(w.path.to_string());
+            WorstRow {
+                rank: i + 1,
+                path: w.path,
+                bad_debt_usd: f::usd(w.bad_debt_usd),
+                npl_count: r.map_or_else(String::new, |r| f::count(r.npl_count)),
+                liquidated_volume_usd: f::usd(w.liquidated_volume_usd),
+                liquidation_count: r.map_or_else(String::new, |r| f::count(r.liquidation_count)),
+                penalty_usd: r.map_or_else(String::new, |r| f::usd(r.penalty_usd)),
+                reserves_drawdown_usd: r
+                    .map_or_else(String::new, |r| f::usd(r.reserves_drawdown_usd)),
+                run_id: w.run_id.clone(),
+                scenario_file: w.scenario_file.clone(),
+                explain: quoted(&c),
+            }
+        })
+        .collect();
+    let model = match meta.model.as_str() {
+        "bootstrap" => format!(
+            "Block bootstrap: the horizon is cut into blocks of {}; each block copies the joint log returns of every priced asset ({}) over one block of the fit period, its start drawn uniformly; every asset takes the same block, which keeps their correlation.",
+            f::duration(meta.block_secs.unwrap_or(3600)),
+            meta.assets.join(", ")
+        ),
+        _ => format!(
+            "Multivariate normal: each step's log returns of the priced assets ({}) drawn with the mean and covariance of the fit period's per-step log returns (Cholesky factor, Box-Muller normals).",
+            meta.assets.join(", ")
+        ),
+    };
+    let method = vec![
+        Term {
+            term: "Model".into(),
+            text: model,
+        },
+        Term {
+            term: "Path".into(),
+            text: format!(
+                "Each path starts from the real prices at the window start ({} UTC) and is simulated for {}; later prices hold the last simulated value to the window end ({} UTC). Oracle rounds of the priced assets follow the simulated market price. The book, the rules and the frictions are those of the scenario, the same for every path.",
+                meta.window_start, horizon, meta.window_end
+            ),
+        },
+        Term {
+            term: "Fit period".into(),
+            text: format!("{} to {} UTC", meta.fit_start, meta.fit_end),
+        },
+        Term {
+            term: "VaR".into(),
+            text: format!(
+                "VaR at q over the horizon: the ceil(q x N)-th smallest outcome of the N = {} paths (the loss not exceeded on a share q of the paths); 95%: the {}-th, 99%: the {}-th.",
+                meta.paths,
+                (meta.paths as usize * 95).div_ceil(100).max(1),
+                (meta.paths as usize * 99).div_ceil(100).max(1)
+            ),
+        },
+        Term {
+            term: "ES".into(),
+            text: "Expected shortfall at q: the mean of the outcomes from the VaR's rank to the largest (the outcomes at or beyond the VaR), rounded down to the wei.".into(),
+        },
+        Term {
+            term: "Replay a path".into(),
+            text: "Each row names its path: `--explain K` writes the full run and report of path K; worst/path-K.toml in the stress folder is the exact scenario of path K (the base scenario plus its `simulated` transform), replayable with `shortfall replay --scenario`.".into(),
+        },
+    ];
+    let provenance = vec![
+        KeyValue {
+            key: "Stress id".into(),
+            value: meta.stress_id.clone(),
+        },
+        KeyValue {
+            key: "Tool version".into(),
+            value: meta.version.clone(),
+        },
+        KeyValue {
+            key: "Scenario".into(),
+            value: meta.scenario.clone(),
+        },
+        KeyValue {
+            key: "Named as".into(),
+            value: meta.source.clone(),
+        },
+        KeyValue {
+            key: "Window".into(),
+            value: format!("{} to {} UTC", meta.window_start, meta.window_end),
+        },
+        KeyValue {
+            key: "Model".into(),
+            value: meta.model.clone(),
+        },
+        KeyValue {
+            key: "Block".into(),
+            value: meta
+                .block_secs
+                .map_or_else(|| "none (gaussian)".to_string(), f::duration),
+        },
+        KeyValue {
+            key: "Horizon".into(),
+            value: horizon.clone(),
+        },
+        KeyValue {
+            key: "Seed".into(),
+            value: meta.seed.to_string(),
+        },
+        KeyValue {
+            key: "Paths".into(),
+            value: meta.paths.to_string(),
+        },
+        KeyValue {
+            key: "Base config sha256".into(),
+            value: meta.base_config_sha256.clone(),
+        },
+        KeyValue {
+            key: "Book".into(),
+            value: format!(
+                "{}{}",
+                if meta.book_generated {
+                    "generated: "
+                } else {
+                    ""
+                },
+                meta.book_origin
+            ),
+        },
+        KeyValue {
+            key: "Historical path run id".into(),
+            value: meta.baseline.run_id.clone(),
+        },
+    ];
+    Ok(StressReport {
+        title: format!("Bad debt at risk: {}", meta.title),
+        subtitle: format!(
+            "{} simulated paths, {} model, horizon {}, seed {}",
+            meta.paths, meta.model, meta.horizon, meta.seed
+        ),
+        stress_id: meta.stress_id.clone(),
+        generated_at: opts.timestamp.clone(),
+        notice: format!(
+            "HYPOTHETICAL: simulated market paths, not what happened. Every figure below comes from replaying the book of {} through {} paths generated from its own price history; the historical path is shown beside them for scale.",
+            meta.scenario, meta.paths
+        ),
+        cards,
+        risk,
+        histograms,
+        worst,
+        method,
+        provenance,
+        inputs: meta
+            .input_hashes
+            .iter()
+            .map(|(k, v)| KeyValue { key: k.clone(), value: v.clone() })
+            .collect(),
+        command: quoted(&base),
+        version: meta.version.clone(),
+    })
+}
+
+/// Builds and renders: the model, the HTML and the JSON.
+pub fn render_stress(
+    meta: &StressMeta,
+    rows: &[StressRow],
+    opts: &StressOptions,
+) -> Result<(StressReport, String, Vec<u8>), ReportError> {
+    let report = build_stress(meta, rows, opts)?;
+    let templates = crate::render::Templates::load(opts.templates.as_deref())?;
+    let svgs = report
+        .histograms
+        .iter()
+        .map(charts::stress_histogram_svg)
+        .collect::<Result<Vec<String>, ReportError>>()?;
+    let html = templates.render_stress(&report, &svgs)?;
+    let json = crate::json_bytes(&report)?;
+    Ok((report, html, json))
+}
+
+/// Writes `stress.html` and `stress-report.json` into `dir`.
+pub fn write_stress(
+    meta: &StressMeta,
+    rows: &[StressRow],
+    dir: &Path,
+    opts: &StressOptions,
+) -> Result<(StressReport, Written), ReportError> {
+    let (report, html, json) = render_stress(meta, rows, opts)?;
+    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
+    let html_path = dir.join(STRESS_HTML);
+    let json_path = dir.join(STRESS_REPORT_JSON);
+    shortfall_store::parquet_io::write_atomic(&json_path, &json)?;
+    shortfall_store::parquet_io::write_atomic(&html_path, html.as_bytes())?;
+    Ok((
+        report,
+        Written {
+            html: html_path,
+            json: json_path,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_bins_cover_every_value() {
+        let v: Vec<Wad> = (0..=100).map(Wad::from_int).collect();
+        let b = histogram(&v);
+        assert_eq!(b.len(), BINS);
+        assert_eq!(b.iter().map(|x| x.count).sum::<u64>(), 101);
+        assert_eq!(b[0].lo_usd, Wad::ZERO);
+        assert_eq!(b[BINS - 1].hi_usd, Wad::from_int(100));
+        assert_eq!(b[0].count, 5);
+        assert_eq!(b[BINS - 1].count, 6);
+        let same = histogram(&[Wad(3), Wad(3)]);
+        assert_eq!((same.len(), same[0].count), (1, 2));
+    }
+}
