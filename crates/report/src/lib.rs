@@ -59,15 +59,25 @@ fn json_bytes<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, ReportError> {
 }
 
 fn write_pair(html_path: &Path, html: &str, json: &[u8]) -> Result<Written, ReportError> {
+    write_files(html_path, html, &json_twin(html_path), json)
+}
+
+/// Writes a report's HTML and its JSON twin, each atomically (temporary
+/// file, then rename), creating the folder.
+fn write_files(
+    html_path: &Path,
+    html: &str,
+    json_path: &Path,
+    json: &[u8],
+) -> Result<Written, ReportError> {
     if let Some(p) = html_path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(p).map_err(|e| ReportError::io(p, e))?;
     }
-    let json_path = json_twin(html_path);
-    shortfall_store::parquet_io::write_atomic(&json_path, json)?;
+    shortfall_store::parquet_io::write_atomic(json_path, json)?;
     shortfall_store::parquet_io::write_atomic(html_path, html.as_bytes())?;
     Ok(Written {
         html: html_path.to_path_buf(),
-        json: json_path,
+        json: json_path.to_path_buf(),
     })
 }
 

@@ -463,18 +463,13 @@ pub fn write_stress(
     opts: &StressOptions,
 ) -> Result<(StressReport, Written), ReportError> {
     let (report, html, json) = render_stress(meta, rows, opts)?;
-    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
-    let html_path = dir.join(STRESS_HTML);
-    let json_path = dir.join(STRESS_REPORT_JSON);
-    shortfall_store::parquet_io::write_atomic(&json_path, &json)?;
-    shortfall_store::parquet_io::write_atomic(&html_path, html.as_bytes())?;
-    Ok((
-        report,
-        Written {
-            html: html_path,
-            json: json_path,
-        },
-    ))
+    let written = crate::write_files(
+        &dir.join(STRESS_HTML),
+        &html,
+        &dir.join(STRESS_REPORT_JSON),
+        &json,
+    )?;
+    Ok((report, written))
 }
 
 #[cfg(test)]

@@ -1006,16 +1006,11 @@ pub fn write_sweep(
     opts: &SweepOptions,
 ) -> Result<(SweepReport, Written), ReportError> {
     let (report, html, json) = render_sweep(meta, rows, opts)?;
-    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
-    let html_path = dir.join(SWEEP_HTML);
-    let json_path = dir.join(SWEEP_REPORT_JSON);
-    shortfall_store::parquet_io::write_atomic(&json_path, &json)?;
-    shortfall_store::parquet_io::write_atomic(&html_path, html.as_bytes())?;
-    Ok((
-        report,
-        Written {
-            html: html_path,
-            json: json_path,
-        },
-    ))
+    let written = crate::write_files(
+        &dir.join(SWEEP_HTML),
+        &html,
+        &dir.join(SWEEP_REPORT_JSON),
+        &json,
+    )?;
+    Ok((report, written))
 }

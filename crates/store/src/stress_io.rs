@@ -1,15 +1,13 @@
 //! `stress.parquet`: one row per simulated path of a stress run.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch};
 use arrow::datatypes::{Field, Schema};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use shortfall_core::StressRow;
 
-use crate::tables::cols::{self, Reader};
+use crate::tables::cols;
 use crate::tables::{col, wad_col, ColType as T, TableDef};
 use crate::StoreError;
 
@@ -77,47 +75,18 @@ pub fn encode_stress(rows: &[StressRow], path: &Path) -> Result<Vec<u8>, StoreEr
 
 /// Reads a `stress.parquet` back into rows.
 pub fn read_stress(path: &Path) -> Result<Vec<StressRow>, StoreError> {
-    let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
-    let pq = |source| StoreError::Parquet {
-        path: path.to_path_buf(),
-        source,
-    };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(pq)?
-        .build()
-        .map_err(pq)?;
-    let mut rows = Vec::new();
-    for batch in reader {
-        let batch = batch?;
-        let c = Reader {
-            batch: &batch,
-            path,
-            first: rows.len(),
-        };
-        for i in 0..batch.num_rows() {
-            let count = |name: &str| -> Result<u64, StoreError> {
-                let v = c.int64(name, i)?;
-                u64::try_from(v).map_err(|_| StoreError::BadFile {
-                    path: path.to_path_buf(),
-                    message: format!("row {}, column {name}: negative", c.first + i + 1),
-                })
-            };
-            rows.push(StressRow {
-                path: u32::try_from(count("path")?).map_err(|_| StoreError::BadFile {
-                    path: path.to_path_buf(),
-                    message: format!("row {}, column path: out of range", c.first + i + 1),
-                })?,
-                bad_debt_usd: c.wad("bad_debt_usd", i)?,
-                npl_count: count("npl_count")?,
-                liquidated_volume_usd: c.wad("liquidated_volume_usd", i)?,
-                liquidation_count: count("liquidation_count")?,
-                penalty_usd: c.wad("penalty_usd", i)?,
-                reserves_drawdown_usd: c.wad("reserves_drawdown_usd", i)?,
-                run_id: c.text("run_id", i)?,
-            });
-        }
-    }
-    Ok(rows)
+    cols::read_file(path, |c, i| {
+        Ok(StressRow {
+            path: c.count32("path", i)?,
+            bad_debt_usd: c.wad("bad_debt_usd", i)?,
+            npl_count: c.count("npl_count", i)?,
+            liquidated_volume_usd: c.wad("liquidated_volume_usd", i)?,
+            liquidation_count: c.count("liquidation_count", i)?,
+            penalty_usd: c.wad("penalty_usd", i)?,
+            reserves_drawdown_usd: c.wad("reserves_drawdown_usd", i)?,
+            run_id: c.text("run_id", i)?,
+        })
+    })
 }
 
 #[cfg(test)]

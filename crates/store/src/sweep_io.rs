@@ -2,16 +2,14 @@
 //! one column per swept parameter (named by its scenario key), so DuckDB can
 //! group and filter by them directly.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{Field, Schema};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use shortfall_core::{SweepParam, SweepRow};
 
-use crate::tables::cols::{self, Reader};
+use crate::tables::cols;
 use crate::tables::{col, wad_col, ColType as T, TableDef};
 use crate::StoreError;
 
@@ -169,63 +167,36 @@ pub fn encode_sweep(
 
 /// Reads a `sweep.parquet` (or one shard's part) back into rows.
 pub fn read_sweep(path: &Path) -> Result<Vec<SweepRow>, StoreError> {
-    let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
-    let pq = |source| StoreError::Parquet {
-        path: path.to_path_buf(),
-        source,
-    };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(pq)?
-        .build()
-        .map_err(pq)?;
-    let mut rows = Vec::new();
-    for batch in reader {
-        let batch = batch?;
-        let c = Reader {
-            batch: &batch,
-            path,
-            first: rows.len(),
-        };
-        for i in 0..batch.num_rows() {
-            let count = |name: &str| -> Result<u64, StoreError> {
-                let v = c.int64(name, i)?;
-                u64::try_from(v).map_err(|_| StoreError::BadFile {
-                    path: path.to_path_buf(),
-                    message: format!("row {}, column {name}: negative", c.first + i + 1),
-                })
-            };
-            let pairs: Vec<[String; 2]> = c.parse("sets", i, |s| serde_json::from_str(s))?;
-            rows.push(SweepRow {
-                variant: u32::try_from(count("variant")?).map_err(|_| StoreError::BadFile {
-                    path: path.to_path_buf(),
-                    message: format!("row {}, column variant: out of range", c.first + i + 1),
-                })?,
-                variant_id: c.text("variant_id", i)?,
-                scenario: c.text("scenario", i)?,
-                params: pairs
-                    .into_iter()
-                    .map(|[key, value]| SweepParam { key, value })
-                    .collect(),
-                run_id: c.text("run_id", i)?,
-                positions: count("positions")?,
-                initial_debt_usd: c.wad("initial_debt_usd", i)?,
-                bad_debt_usd: c.wad("bad_debt_usd", i)?,
-                npl_count: count("npl_count")?,
-                liquidated_volume_usd: c.wad("liquidated_volume_usd", i)?,
-                liquidation_count: count("liquidation_count")?,
-                penalty_usd: c.wad("penalty_usd", i)?,
-                protocol_fees_usd: c.wad("protocol_fees_usd", i)?,
-                reserves_drawdown_usd: c.wad("reserves_drawdown_usd", i)?,
-            });
-        }
-    }
-    Ok(rows)
+    cols::read_file(path, |c, i| {
+        let pairs: Vec<[String; 2]> = c.parse("sets", i, |s| serde_json::from_str(s))?;
+        Ok(SweepRow {
+            variant: c.count32("variant", i)?,
+            variant_id: c.text("variant_id", i)?,
+            scenario: c.text("scenario", i)?,
+            params: pairs
+                .into_iter()
+                .map(|[key, value]| SweepParam { key, value })
+                .collect(),
+            run_id: c.text("run_id", i)?,
+            positions: c.count("positions", i)?,
+            initial_debt_usd: c.wad("initial_debt_usd", i)?,
+            bad_debt_usd: c.wad("bad_debt_usd", i)?,
+            npl_count: c.count("npl_count", i)?,
+            liquidated_volume_usd: c.wad("liquidated_volume_usd", i)?,
+            liquidation_count: c.count("liquidation_count", i)?,
+            penalty_usd: c.wad("penalty_usd", i)?,
+            protocol_fees_usd: c.wad("protocol_fees_usd", i)?,
+            reserves_drawdown_usd: c.wad("reserves_drawdown_usd", i)?,
+        })
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use shortfall_core::Wad;
+    use std::fs::File;
 
     fn row(v: u32, lt: &str, mode: &str) -> SweepRow {
         SweepRow {

@@ -20,9 +20,6 @@
 //! paths), `ES_q` = the mean of `x_ceil(qN) .. x_N` (the outcomes at or
 //! beyond the VaR); means are rounded down to the wei.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
 use sha2::{Digest, Sha256};
 use shortfall_core::{Book, Distribution, Micros, StressMeta, StressRow, Wad, WorstPath};
 use shortfall_replay::simulate::{Fit, Model};
@@ -272,36 +269,7 @@ pub fn run_paths(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<StressRow>, StressError> {
     let n = stress.params.paths as usize;
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let failed_at = AtomicUsize::new(usize::MAX);
-    let results: Mutex<Vec<Option<Result<StressRow, StressError>>>> =
-        Mutex::new((0..n).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..jobs.clamp(1, n.max(1)) {
-            s.spawn(|| loop {
-                let t = next.fetch_add(1, Ordering::Relaxed);
-                if t >= n || t > failed_at.load(Ordering::Relaxed) {
-                    break;
-                }
-                let r = stress.row(t as u32);
-                if r.is_err() {
-                    failed_at.fetch_min(t, Ordering::Relaxed);
-                }
-                results.lock().expect("no panics while held")[t] = Some(r);
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-            });
-        }
-    });
-    let mut rows = Vec::with_capacity(n);
-    for r in results.into_inner().expect("threads joined") {
-        match r {
-            Some(Ok(row)) => rows.push(row),
-            Some(Err(e)) => return Err(e),
-            None => unreachable!("a skipped path follows a failed one"),
-        }
-    }
-    Ok(rows)
+    shortfall_sweep::parallel::run_ordered(n, jobs, &|t| stress.row(t as u32), progress)
 }
 
 /// Mean of `xs` rounded down (0 for none).

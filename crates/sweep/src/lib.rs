@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod grid;
+pub mod parallel;
 pub mod runner;
 pub mod shard;
 

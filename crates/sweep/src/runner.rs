@@ -8,9 +8,6 @@
 //! threads taking (variant, crisis) tasks from a shared counter; rows are
 //! put back in task order, so the output does not depend on `jobs`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
 use sha2::{Digest, Sha256};
 use shortfall_core::{Book, SweepMeta, SweepRow, SweepScenario};
 use shortfall_replay::{
@@ -207,40 +204,12 @@ pub fn run_variants(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<SweepRow>, SweepError> {
     let n = variants.len() * crises.len();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    // The lowest failed task: later tasks are skipped, earlier ones still
-    // run, so the error returned is the first in task order.
-    let failed_at = AtomicUsize::new(usize::MAX);
-    let results: Mutex<Vec<Option<Result<SweepRow, SweepError>>>> =
-        Mutex::new((0..n).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..jobs.clamp(1, n.max(1)) {
-            s.spawn(|| loop {
-                let t = next.fetch_add(1, Ordering::Relaxed);
-                if t >= n || t > failed_at.load(Ordering::Relaxed) {
-                    break;
-                }
-                let (v, c) = (t / crises.len(), t % crises.len());
-                let r = crises[c].row(Some(&variants[v]));
-                if r.is_err() {
-                    failed_at.fetch_min(t, Ordering::Relaxed);
-                }
-                results.lock().expect("no panics while held")[t] = Some(r);
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-            });
-        }
-    });
-    let mut rows = Vec::with_capacity(n);
-    for r in results.into_inner().expect("threads joined") {
-        match r {
-            Some(Ok(row)) => rows.push(row),
-            Some(Err(e)) => return Err(e),
-            // Only tasks after a failure are skipped: it came first.
-            None => unreachable!("a skipped task follows a failed one"),
-        }
-    }
-    Ok(rows)
+    crate::parallel::run_ordered(
+        n,
+        jobs,
+        &|t| crises[t % crises.len()].row(Some(&variants[t / crises.len()])),
+        progress,
+    )
 }
 
 fn sha(bytes: &[u8]) -> String {

@@ -154,3 +154,47 @@ impl Reader<'_> {
         parse(&s).map_err(|e| self.bad(i, column, e.to_string()))
     }
 }
+
+/// Reads every row of a parquet file with `row(reader, i)`: for the tables
+/// outside the canonical registry (`sweep.parquet`, `stress.parquet`).
+pub(crate) fn read_file<T>(
+    path: &Path,
+    row: impl Fn(&Reader, usize) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let file = std::fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
+    let pq = |source| StoreError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(pq)?
+        .build()
+        .map_err(pq)?;
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch?;
+        let c = Reader {
+            batch: &batch,
+            path,
+            first: rows.len(),
+        };
+        for i in 0..batch.num_rows() {
+            rows.push(row(&c, i)?);
+        }
+    }
+    Ok(rows)
+}
+
+impl Reader<'_> {
+    /// A non-negative integer cell.
+    pub fn count(&self, column: &str, i: usize) -> Result<u64, StoreError> {
+        let v = self.int64(column, i)?;
+        u64::try_from(v).map_err(|_| self.bad(i, column, format!("negative value {v}")))
+    }
+
+    /// A non-negative integer cell below 2^32.
+    pub fn count32(&self, column: &str, i: usize) -> Result<u32, StoreError> {
+        let v = self.count(column, i)?;
+        u32::try_from(v).map_err(|_| self.bad(i, column, format!("{v} out of range")))
+    }
+}
