@@ -227,3 +227,29 @@ fn missing_dataset_is_an_error_naming_it() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("does-not-exist"));
 }
+
+#[test]
+fn a_hypothetical_replay_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(BIN)
+        .arg("--reports-dir")
+        .arg(tmp.path())
+        .args(["replay", "--no-report", "--scenario"])
+        .arg(workspace().join("datasets/scenarios/black-thursday-faster.toml"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("HYPOTHETICAL"))
+        .unwrap_or_else(|| panic!("no HYPOTHETICAL line: {out}"));
+    assert!(line.contains("volatility"), "{line}");
+    // The historical example is not labelled.
+    let o = replay(tmp.path(), &["--no-report"]);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("HYPOTHETICAL"));
+}

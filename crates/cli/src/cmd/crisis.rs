@@ -258,12 +258,6 @@ fn run_pack(
     let Some(report) = report else {
         return Ok(code);
     };
-    if !report.hypothetical.is_empty() {
-        println!(
-            "hypothetical scenario, not what happened: {}",
-            report.hypothetical.join("; ")
-        );
-    }
     if !report.references.is_empty() {
         println!();
         println!("replayed against published figures:");

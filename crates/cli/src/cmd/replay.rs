@@ -368,6 +368,12 @@ pub fn execute(
     let s = &run.summary;
     println!("{}", dir.display());
     println!("run_id            {}", run.run.meta.run_id);
+    if !s.hypothetical.is_empty() {
+        println!(
+            "HYPOTHETICAL      not what happened: {}",
+            s.hypothetical.join("; ")
+        );
+    }
     println!(
         "book              {} positions ({})",
         s.positions, s.book_origin
