@@ -449,18 +449,21 @@ mode = "direct"
         "--no-report",
     ]));
     assert!(
-        out.contains("lending events    3 applied, 3 not applied (observed_only 1, unknown_asset 1, unknown_market 1)"),
+        out.contains("lending events    4 applied (1 between the snapshot and the window, at its start), 3 not applied (observed_only 1, unknown_asset 1, unknown_market 1)"),
         "{out}"
     );
     let run_dir = PathBuf::from(out.lines().next().unwrap());
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run_dir.join("summary.json")).unwrap()).unwrap();
     let c = &summary["lending_events"];
-    assert_eq!(c["total"], 6, "{c}");
-    assert_eq!(c["applied"], 3, "{c}");
+    // Alice's supply of 2020-03-11 23:00 is after the snapshot (block 8,
+    // 2020-03-11 00:11:40) and before the window: applied at its start.
+    assert_eq!(c["total"], 7, "{c}");
+    assert_eq!(c["applied"], 4, "{c}");
+    assert_eq!(c["before_window"], 1, "{c}");
     assert_eq!(c["new_positions"], 1, "{c}");
     assert_eq!(c["clamped"], 0, "{c}");
-    assert_eq!(c["applied_by_kind"]["supply"], 1, "{c}");
+    assert_eq!(c["applied_by_kind"]["supply"], 2, "{c}");
     assert_eq!(summary["positions"], 3);
     let run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run_dir.join("run.json")).unwrap()).unwrap();
@@ -468,7 +471,7 @@ mode = "direct"
         run["input_hashes"]["lending_events/manifest.json"].is_string(),
         "{run}"
     );
-    // The log holds the three changes, in chain order.
+    // The log holds the four changes, in chain order (the catch-up first).
     let data = shortfall_store::read_run(&run_dir).unwrap();
     let changes: Vec<(String, String, String, String)> = data
         .events
@@ -489,6 +492,7 @@ mode = "direct"
     assert_eq!(
         changes,
         [
+            row("alice", "ETH", "1", "supply"),
             row("carl", "ETH", "5", "supply"),
             row("carl", "DAI", "400", "borrow"),
             row("alice", "DAI", "-600", "repay"),
@@ -498,7 +502,8 @@ mode = "direct"
     ok(&shortfall(&["report", s(&run_dir)]));
     let report = std::fs::read_to_string(run_dir.join("report.json")).unwrap();
     assert!(
-        report.contains("3 lending events applied during the window"),
+        report.contains("3 lending events applied during the window")
+            && report.contains("and 1 between the book's snapshot and the window"),
         "{report}"
     );
 }

@@ -99,6 +99,11 @@ pub struct BookOrigin {
 pub struct Book {
     pub positions: Vec<Position>,
     pub origin: BookOrigin,
+    /// The time the positions reflect (a `positions` snapshot's time), when
+    /// known: recorded lending events after it and before the replay
+    /// window are applied at the window's start, bringing the book forward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<crate::Micros>,
 }
 
 impl Book {
@@ -134,6 +139,7 @@ impl Book {
                 kind: "snapshot".into(),
                 detail: String::new(),
             },
+            as_of: None,
         }
     }
 

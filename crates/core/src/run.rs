@@ -394,6 +394,10 @@ pub struct Summary {
     pub hypothetical: Vec<String>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// What became of the lending events of a run (`summary.json`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LendingEventCounts {
@@ -401,6 +405,10 @@ pub struct LendingEventCounts {
     pub total: u64,
     /// Events applied to the book (each one a `book_change` in the log).
     pub applied: u64,
+    /// Of those, events between the book's snapshot time (`Book::as_of`)
+    /// and the window start, applied at the start.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub before_window: u64,
     /// Applied events by kind (`supply`, `withdraw`, `borrow`, `repay`).
     pub applied_by_kind: BTreeMap<String, u64>,
     /// Withdrawals and repayments larger than the leg, clamped at zero
@@ -414,7 +422,7 @@ pub struct LendingEventCounts {
     /// position), `no_amount`, `negative_amount`, `zero_amount`,
     /// `observed_only` (liquidations and deficits of the data: the replay
     /// makes its own), `kind_not_replayed` (index updates, auctions),
-    /// `outside_window`.
+    /// `outside_window`, `in_snapshot` (at or before the book's snapshot time).
     pub ignored: BTreeMap<String, u64>,
 }
 

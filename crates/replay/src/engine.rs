@@ -506,8 +506,13 @@ fn book_events(
     let mut out = Vec::new();
     for ev in sorted {
         c.total += 1;
+        // Between the snapshot and the window: applied at the start.
+        let catch_up = book.as_of.is_some_and(|a| a < start && ev.ts > a) && ev.ts < start;
         let checked = (|| {
-            if ev.ts < start || ev.ts > end {
+            if book.as_of.is_some_and(|a| ev.ts <= a) {
+                return Err("in_snapshot");
+            }
+            if (ev.ts < start && !catch_up) || ev.ts > end {
                 return Err("outside_window");
             }
             match ev.kind {
@@ -550,8 +555,13 @@ fn book_events(
         })();
         match checked {
             Ok(b) => {
+                if catch_up {
+                    c.before_window += 1;
+                }
+                // Catch-up events keep their order (block, tx, log) at the
+                // start, after its market prints, before its health checks.
                 let key = ReplayKey {
-                    ts: ev.ts,
+                    ts: ev.ts.max(start),
                     block: ev.block.unwrap_or(0),
                     tx_index: ev.tx_index.unwrap_or(0),
                     log_index: ev.log_index.unwrap_or(0),

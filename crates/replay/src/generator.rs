@@ -166,6 +166,7 @@ pub fn generate_book(
     }
     Ok(Book {
         positions,
+        as_of: None,
         origin: BookOrigin {
             kind: "generated".into(),
             detail: format!(

@@ -291,3 +291,41 @@ fn deterministic_with_events_in_any_input_order() {
         9
     );
 }
+
+#[test]
+fn events_between_the_snapshot_and_the_window_bring_the_book_forward() {
+    let sc = Scenario::from_toml(AAVE).unwrap();
+    // Carol (HF 1.02 at 2000) repays most of her debt 30 s before the
+    // window; an event before the snapshot is already in the book.
+    let events = vec![
+        ev(-300, LendingKind::Borrow, "carol", "USDC", 5000.0),
+        ev(-30, LendingKind::Repay, "carol", "USDC", 1500.0),
+        ev(60, LendingKind::Supply, "bob", "ETH", 1.0),
+    ];
+    let mut i = input(prices(), book());
+    i.lending_events = Some(events.clone());
+    i.book.as_of = Some(Micros::from_secs(T0 - 120));
+    let out = run(&sc, &i).unwrap();
+    let c = out.summary.lending_events.as_ref().unwrap();
+    assert_eq!((c.applied, c.before_window), (2, 1));
+    assert_eq!(c.ignored.get("in_snapshot"), Some(&1));
+    // Applied at the window start, before any health check: carol is safe.
+    let first = out
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::BookChange)
+        .unwrap();
+    assert_eq!(first.ts, Micros::from_secs(T0));
+    assert_eq!(first.account.as_deref(), Some("carol"));
+    assert_eq!(status(&out, "carol"), LoanStatus::Performing);
+
+    // Without a snapshot time the same events before the window are not
+    // applied (the book is taken as of the window start).
+    let mut i = input(prices(), book());
+    i.lending_events = Some(events);
+    let out = run(&sc, &i).unwrap();
+    let c = out.summary.lending_events.as_ref().unwrap();
+    assert_eq!((c.applied, c.before_window), (1, 0));
+    assert_eq!(c.ignored.get("outside_window"), Some(&2));
+    assert_ne!(status(&out, "carol"), LoanStatus::Performing);
+}

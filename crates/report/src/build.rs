@@ -625,8 +625,16 @@ fn methodology(run: &RunData, cfg: &Config, book: &BookInfo) -> (Vec<String>, Ve
         Some(c) => {
             let ignored: u64 = c.ignored.values().sum();
             m.push(format!(
-                "Book changes. {} lending events applied during the window (supply, withdraw, borrow and repay of datasets.lending_events, each when it happened, before the health checks of its block); {} not applied (unknown asset, market or account, no amount, or liquidations and deficits the replay makes itself).",
-                f::count(c.applied),
+                "Book changes. {} lending events applied during the window (supply, withdraw, borrow and repay of datasets.lending_events, each when it happened, before the health checks of its block){}; {} not applied (unknown asset, market or account, no amount, or liquidations and deficits the replay makes itself).",
+                f::count(c.applied - c.before_window),
+                if c.before_window > 0 {
+                    format!(
+                        ", and {} between the book's snapshot and the window, applied at the window's start to bring the book forward",
+                        f::count(c.before_window)
+                    )
+                } else {
+                    String::new()
+                },
                 f::count(ignored)
             ));
             l.push("No interest accrues during the window; positions change only by the recorded lending events listed under methodology.".into());

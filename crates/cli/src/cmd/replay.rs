@@ -129,7 +129,7 @@ fn snapshot_legs(
     rows: &[PositionRow],
     start: shortfall_core::Micros,
     path: &Path,
-) -> anyhow::Result<(String, Vec<PositionLeg>)> {
+) -> anyhow::Result<(shortfall_core::Micros, String, Vec<PositionLeg>)> {
     let snapshots: std::collections::BTreeSet<shortfall_core::Micros> =
         rows.iter().map(|p| p.snapshot_ts).collect();
     let Some(&at) = snapshots.range(..=start).next_back() else {
@@ -166,7 +166,7 @@ fn snapshot_legs(
         Some(b) => format!("{at} (block {b})"),
         None => at.to_string(),
     };
-    Ok((text, legs))
+    Ok((at, text, legs))
 }
 
 /// Loads the datasets a scenario names (paths relative to the scenario
@@ -224,8 +224,9 @@ pub fn load_input(
             let d = Dataset::open(&path).context("datasets.positions")?;
             record_inputs(&d, "positions", &mut input_hashes)?;
             let rows: Vec<PositionRow> = d.read()?;
-            let (snapshot, legs) = snapshot_legs(&rows, start, &path)?;
+            let (at, snapshot, legs) = snapshot_legs(&rows, start, &path)?;
             book = Book::from_legs(&legs);
+            book.as_of = Some(at);
             book.origin.kind = "reconstructed".into();
             book.origin.detail = format!("positions of {r} at {snapshot}");
         } else {
@@ -268,8 +269,11 @@ pub fn load_input(
             // The window's book changes, and the observed liquidations and
             // deficits (counted, not applied); index updates and auctions
             // are not replayed.
+            // From the book's snapshot on (the engine applies the events
+            // between it and the window at the start).
+            let from = book.as_of.filter(|a| *a < start);
             rows.retain(|e| {
-                e.ts >= start
+                from.map_or(e.ts >= start, |a| e.ts > a)
                     && e.ts <= end
                     && matches!(
                         e.kind,
@@ -389,8 +393,16 @@ pub fn execute(
     if let Some(c) = &s.lending_events {
         let ignored: u64 = c.ignored.values().sum();
         println!(
-            "lending events    {} applied, {} not applied{}",
+            "lending events    {} applied{}, {} not applied{}",
             c.applied,
+            if c.before_window > 0 {
+                format!(
+                    " ({} between the snapshot and the window, at its start)",
+                    c.before_window
+                )
+            } else {
+                String::new()
+            },
             ignored,
             if ignored == 0 {
                 String::new()
