@@ -261,6 +261,24 @@ fn time(i: usize, field: &str, text: &str) -> Result<Micros, ReplayError> {
     Micros::parse(text).map_err(|e| cfg(&key(i, field), e.to_string()))
 }
 
+fn positive(i: usize, field: &str, w: Wad) -> Result<(), ReplayError> {
+    if w <= Wad::ZERO {
+        return Err(cfg(&key(i, field), "must be above 0"));
+    }
+    Ok(())
+}
+
+/// An optional asset list: absent means all, present must name some.
+fn assets_ok(i: usize, assets: &Option<Vec<String>>) -> Result<(), ReplayError> {
+    if assets.as_ref().is_some_and(|a| a.is_empty()) {
+        return Err(cfg(
+            &key(i, "assets"),
+            "must not be empty (omit it for all)",
+        ));
+    }
+    Ok(())
+}
+
 fn secs_ok(i: usize, field: &str, s: i64) -> Result<(), ReplayError> {
     if s < 0 {
         return Err(cfg(&key(i, field), "must be >= 0"));
@@ -274,20 +292,11 @@ pub fn validate(sc: &Scenario) -> Result<(), ReplayError> {
     for (i, t) in sc.transforms.iter().enumerate() {
         match t {
             Transform::VolScale { factor, assets } => {
-                if *factor <= Wad::ZERO {
-                    return Err(cfg(&key(i, "factor"), "must be above 0"));
-                }
-                if assets.as_ref().is_some_and(|a| a.is_empty()) {
-                    return Err(cfg(
-                        &key(i, "assets"),
-                        "must not be empty (omit it for all)",
-                    ));
-                }
+                positive(i, "factor", *factor)?;
+                assets_ok(i, assets)?;
             }
             Transform::TimeScale { factor, anchor } => {
-                if *factor <= Wad::ZERO {
-                    return Err(cfg(&key(i, "factor"), "must be above 0"));
-                }
+                positive(i, "factor", *factor)?;
                 if let Some(a) = anchor {
                     time(i, "anchor", a)?;
                 }
@@ -333,23 +342,14 @@ pub fn validate(sc: &Scenario) -> Result<(), ReplayError> {
                 secs_ok(i, "recover_secs", *recover_secs)?;
             }
             Transform::Liquidity { divisor, assets } => {
-                if *divisor <= Wad::ZERO {
-                    return Err(cfg(&key(i, "divisor"), "must be above 0"));
-                }
-                if assets.as_ref().is_some_and(|a| a.is_empty()) {
-                    return Err(cfg(
-                        &key(i, "assets"),
-                        "must not be empty (omit it for all)",
-                    ));
-                }
+                positive(i, "divisor", *divisor)?;
+                assets_ok(i, assets)?;
             }
             Transform::Liquidators {
                 capital_factor,
                 participation,
             } => {
-                if *capital_factor <= Wad::ZERO {
-                    return Err(cfg(&key(i, "capital_factor"), "must be above 0"));
-                }
+                positive(i, "capital_factor", *capital_factor)?;
                 if *participation <= Wad::ZERO || *participation > Wad::ONE {
                     return Err(cfg(&key(i, "participation"), "must be in (0, 1]"));
                 }

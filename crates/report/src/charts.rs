@@ -68,6 +68,16 @@ type Panel<'a, 'b> = ChartContext<
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
+/// The series legend of a chart, boxed in its upper right corner.
+fn legend_upper_right<'a, 'b: 'a>(c: &mut Panel<'a, 'b>) -> Result<(), ReportError> {
+    c.configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(chart_err)
+}
+
 /// A panel of USD values from 0 to `ymax` on the timeline's time axis.
 fn usd_panel<'a, 'b>(
     area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
@@ -182,12 +192,7 @@ pub fn timeline_svg(t: &Timeline) -> Result<String, ReportError> {
         .map_err(chart_err)?
         .label("oracle")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], ORACLE.stroke_width(2)));
-        c.configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(chart_err)?;
+        legend_upper_right(&mut c)?;
 
         let lmax = liq.iter().fold(0.0f64, |a, (_, y)| a.max(*y));
         let mut c = usd_panel(
@@ -421,12 +426,7 @@ pub fn sweep_frontier_svg(c: &crate::sweep::FrontierChart) -> Result<String, Rep
             .map_err(chart_err)?
             .label("baseline (scenario unchanged)")
             .legend(|(x, y)| TriangleMarker::new((x + 9, y), 6, LOSS.filled()));
-        ch.configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(chart_err)?;
+        legend_upper_right(&mut ch)?;
         root.present().map_err(chart_err)?;
     }
     Ok(svg)
@@ -496,12 +496,7 @@ pub fn stress_histogram_svg(h: &crate::stress::Histogram) -> Result<String, Repo
                 PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
             });
         }
-        ch.configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(chart_err)?;
+        legend_upper_right(&mut ch)?;
         root.present().map_err(chart_err)?;
     }
     Ok(svg)

@@ -11,7 +11,7 @@
 use sha2::{Digest, Sha256};
 use shortfall_core::{Book, SweepMeta, SweepRow, SweepScenario};
 use shortfall_replay::{
-    apply_set, resolve_book, run_on_book, summarise, ReplayInput, RunOutput, Scenario,
+    apply_set, resolve_book, run_on_book, summarise, ReplayError, ReplayInput, RunOutput, Scenario,
 };
 
 use crate::error::SweepError;
@@ -135,22 +135,33 @@ impl Prepared {
         scenario_of(&self.base, &v.sets(), &self.source, &v.id)
     }
 
-    /// The full run of a scenario of this crisis (its book shared when
-    /// the variants share it).
-    pub fn run(&self, sc: &Scenario, variant: &str) -> Result<RunOutput, SweepError> {
+    /// `replay` (full or summary only) of a scenario of this crisis on its
+    /// book: the shared one, else the scenario's own.
+    fn replay_with(
+        &self,
+        sc: &Scenario,
+        variant: &str,
+        replay: fn(&Scenario, &ReplayInput, &Book) -> Result<RunOutput, ReplayError>,
+    ) -> Result<RunOutput, SweepError> {
         let wrap = |e| SweepError::Variant {
             variant: variant.to_string(),
             scenario: self.source.clone(),
             source: e,
         };
         match &self.book {
-            Some(b) => run_on_book(sc, &self.input, b),
+            Some(b) => replay(sc, &self.input, b),
             None => {
                 let b = resolve_book(sc, &self.input).map_err(wrap)?;
-                run_on_book(sc, &self.input, &b)
+                replay(sc, &self.input, &b)
             }
         }
         .map_err(wrap)
+    }
+
+    /// The full run of a scenario of this crisis (its book shared when
+    /// the variants share it).
+    pub fn run(&self, sc: &Scenario, variant: &str) -> Result<RunOutput, SweepError> {
+        self.replay_with(sc, variant, run_on_book)
     }
 
     /// The row of a variant (`None`: the base scenario unchanged): the
@@ -161,19 +172,7 @@ impl Prepared {
             Some(v) => (self.variant_scenario(v)?, v.id.as_str()),
             None => (self.scenario.clone(), "base"),
         };
-        let wrap = |e| SweepError::Variant {
-            variant: id.to_string(),
-            scenario: self.source.clone(),
-            source: e,
-        };
-        let out = match &self.book {
-            Some(b) => summarise(&sc, &self.input, b),
-            None => {
-                let b = resolve_book(&sc, &self.input).map_err(wrap)?;
-                summarise(&sc, &self.input, &b)
-            }
-        }
-        .map_err(wrap)?;
+        let out = self.replay_with(&sc, id, summarise)?;
         let s = &out.summary;
         Ok(SweepRow {
             variant: v.map_or(u32::MAX, |v| v.index),

@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use shortfall_core::{StressMeta, StressRow};
 use shortfall_replay::simulate::Model;
 use shortfall_replay::Scenario;
+use shortfall_report::format::usd;
 use shortfall_store::parquet_io::write_atomic;
 use shortfall_stress::{Params, Stress};
 use shortfall_sweep::Crisis;
@@ -33,16 +34,6 @@ pub fn parse_duration(flag: &str, text: &str) -> anyhow::Result<i64> {
     })?;
     n.checked_mul(mult)
         .with_context(|| format!("{flag} {text}: too long"))
-}
-
-fn json_bytes<T: serde::Serialize>(v: &T) -> anyhow::Result<Vec<u8>> {
-    let mut b = serde_json::to_vec_pretty(v)?;
-    b.push(b'\n');
-    Ok(b)
-}
-
-fn usd(w: shortfall_core::Wad) -> String {
-    shortfall_report::format::usd(w)
 }
 
 pub fn run(g: &Global, args: StressArgs) -> anyhow::Result<ExitCode> {
@@ -163,7 +154,11 @@ fn write_all(
     let pq = dir.join("stress.parquet");
     let bytes = shortfall_store::encode_stress(rows, &pq)?;
     write_atomic(&pq, &bytes)?;
-    write_atomic(&dir.join("stress.json"), &json_bytes(meta)?)?;
+    let json = dir.join("stress.json");
+    write_atomic(
+        &json,
+        &shortfall_store::run_dir::to_json_bytes(meta, &json)?,
+    )?;
     for w in &meta.worst {
         write_atomic(
             &dir.join(&w.scenario_file),

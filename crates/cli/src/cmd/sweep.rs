@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use shortfall_core::{SweepMeta, SweepRow};
 use shortfall_replay::Scenario;
+use shortfall_report::format::usd;
 use shortfall_store::parquet_io::write_atomic;
 use shortfall_sweep::{Crisis, Grid, Prepared, Shard};
 
@@ -48,18 +49,16 @@ fn prepare_all(g: &Global, names: &[String], grid: &Grid) -> anyhow::Result<Vec<
     Ok(out)
 }
 
-fn json_bytes<T: serde::Serialize>(v: &T) -> anyhow::Result<Vec<u8>> {
-    let mut b = serde_json::to_vec_pretty(v)?;
-    b.push(b'\n');
-    Ok(b)
-}
-
 /// Writes `<name>.parquet` and `<name>.json` into `dir`.
 fn write_rows(dir: &Path, name: &str, meta: &SweepMeta, rows: &[SweepRow]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let pq = dir.join(format!("{name}.parquet"));
     let bytes = shortfall_store::encode_sweep(rows, &meta.params, &pq)?;
-    write_atomic(&dir.join(format!("{name}.json")), &json_bytes(meta)?)?;
+    let json = dir.join(format!("{name}.json"));
+    write_atomic(
+        &json,
+        &shortfall_store::run_dir::to_json_bytes(meta, &json)?,
+    )?;
     write_atomic(&pq, &bytes)?;
     Ok(())
 }
@@ -124,10 +123,6 @@ fn finish(dir: &Path, meta: &SweepMeta, rows: &[SweepRow], r: &RenderArgs) -> an
     }
     println!("report {}", html.display());
     Ok(())
-}
-
-fn usd(w: shortfall_core::Wad) -> String {
-    shortfall_report::format::usd(w)
 }
 
 pub fn run(g: &Global, args: SweepArgs) -> anyhow::Result<ExitCode> {
