@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_shortfall");
 
 fn workspace() -> PathBuf {
@@ -65,7 +67,12 @@ fn prices_override() -> Option<Vec<String>> {
 }
 
 fn replay(reports: &Path, extra: &[&str]) -> Output {
+    replay_env(reports, extra, &[])
+}
+
+fn replay_env(reports: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(BIN);
+    c.envs(env.iter().copied());
     c.arg("--reports-dir")
         .arg(reports)
         .arg("replay")
@@ -252,4 +259,51 @@ fn a_hypothetical_replay_says_so() {
     // The historical example is not labelled.
     let o = replay(tmp.path(), &["--no-report"]);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("HYPOTHETICAL"));
+}
+
+/// A broken invariant (a unit of collateral leaked after the first
+/// liquidation by the test-only `fault-injection` feature, which the
+/// engine's own conservation check catches): exit code 3, an error naming
+/// the event, and no run folder, not even a partial one.
+#[test]
+fn broken_invariant_exits_3_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reports = tmp.path().join("reports");
+    let out = tmp.path().join("out");
+    let o = replay_env(
+        &reports,
+        &["--out", common::s(&out)],
+        &[("SHORTFALL_FAULT", "leak_collateral@1")],
+    );
+    let (stdout, stderr) = common::text(&o);
+    assert_eq!(o.status.code(), Some(3), "{stdout}\n{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("error: run invalid: invariant violated at event #"))
+        .unwrap_or_else(|| panic!("no invariant error on stderr: {stderr}"));
+    // `... at event #<seq> (end of run, asset ETH): collateral (...): initial ... != accounted ...`
+    let seq = line
+        .split('#')
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(seq.is_some_and(|n| n > 0), "{line}");
+    assert!(
+        line.contains("(end of run, asset ETH): collateral") && line.contains("!= accounted"),
+        "{line}"
+    );
+    assert!(!stdout.contains("run_id"), "{stdout}");
+    assert!(
+        !out.exists(),
+        "a run folder was written at {}",
+        out.display()
+    );
+    assert!(
+        !reports.exists() || std::fs::read_dir(&reports).unwrap().next().is_none(),
+        "something was written under the reports dir"
+    );
+    // Control: the same command without the fault succeeds and writes there.
+    let o = replay_env(&reports, &["--no-report", "--out", common::s(&out)], &[]);
+    assert!(o.status.success(), "{}", common::text(&o).1);
+    assert!(out.join("summary.json").exists());
 }
