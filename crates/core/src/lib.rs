@@ -4,6 +4,7 @@
 //! without DuckDB or Arrow.
 
 pub mod book;
+pub mod contagion;
 pub mod lending;
 pub mod money;
 pub mod order;
@@ -15,6 +16,9 @@ pub mod sweep;
 pub mod time;
 
 pub use book::{Book, BookOrigin, LegSide, Position, PositionLeg, PositionRow};
+pub use contagion::{
+    AccountOverlap, ContagionMember, ContagionMeta, Exposure, Outcome, SharedMarket,
+};
 pub use lending::{LendingEvent, LendingKind, ObservedLiquidation, Reserve};
 pub use money::{Amount, AmountError, Ray, Wad};
 pub use order::{Phase, ReplayKey};

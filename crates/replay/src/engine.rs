@@ -37,6 +37,8 @@ use crate::triggers::Triggers;
 // Declared here rather than in lib.rs: private to the engine.
 #[path = "eventjson.rs"]
 mod eventjson;
+#[path = "joint.rs"]
+pub mod joint;
 
 /// Depth paths per asset from `datasets.liquidity` rows: one venue per
 /// asset (`frictions.liquidity.venue` chooses when the rows hold several).
@@ -200,6 +202,8 @@ struct AssetState {
     lt_mult: Wad,
     dm_active: bool,
     raw_market: Option<Wad>,
+    /// Lowest market price (impact included) at a market print.
+    low_market: Option<Wad>,
     impact: Wad,
     used_depth: Wad,
     depth: Wad,
@@ -590,7 +594,7 @@ pub fn resolve_book<'a>(
     input: &'a ReplayInput,
 ) -> Result<std::borrow::Cow<'a, Book>, ReplayError> {
     crate::transforms::validate(scenario)?;
-    let (start, end) = scenario.window_micros()?;
+    scenario.window_micros()?;
     Ok(match scenario.book.source {
         BookSource::Snapshot => std::borrow::Cow::Borrowed(&input.book),
         BookSource::Generated => {
@@ -603,14 +607,7 @@ pub fn resolve_book<'a>(
                 .generator
                 .as_ref()
                 .ok_or_else(|| cfg("book.generator", "missing"))?;
-            let pegged = peg_bars(scenario, &input.prices);
-            let mut first: BTreeMap<String, Wad> = BTreeMap::new();
-            for b in input.prices.iter().chain(pegged.iter()) {
-                let t = Micros(b.ts.0 + b.interval_secs * Micros::PER_SEC);
-                if t >= start && t <= end && !first.contains_key(&b.base) {
-                    first.insert(b.base.clone(), b.close);
-                }
-            }
+            let first = start_prices(scenario, input)?;
             // Health factors are placed against the pinned calibration
             // thresholds where given, else the policy's.
             let lt = spec
@@ -633,6 +630,26 @@ pub fn resolve_book<'a>(
             )?)
         }
     })
+}
+
+/// The first market close of each asset in the window (bars ending in
+/// it, in input order; `market.pegs` included): the prices a generated
+/// book is placed against. Pass the scenario and input with their
+/// transforms applied.
+pub fn start_prices(
+    scenario: &Scenario,
+    input: &ReplayInput,
+) -> Result<BTreeMap<String, Wad>, ReplayError> {
+    let (start, end) = scenario.window_micros()?;
+    let pegged = peg_bars(scenario, &input.prices);
+    let mut first: BTreeMap<String, Wad> = BTreeMap::new();
+    for b in input.prices.iter().chain(pegged.iter()) {
+        let t = Micros(b.ts.0 + b.interval_secs * Micros::PER_SEC);
+        if t >= start && t <= end && !first.contains_key(&b.base) {
+            first.insert(b.base.clone(), b.close);
+        }
+    }
+    Ok(first)
 }
 
 /// Replays `scenario` over `input`.
@@ -711,6 +728,21 @@ fn replay_transformed(
     book: &Book,
     lean: bool,
 ) -> Result<RunOutput, ReplayError> {
+    let (mut e, stat) = build(scenario, input, book, lean)?;
+    e.main_loop(&stat)?;
+    e.finish(book)
+}
+
+/// A static event stream in replay order.
+type Stream = Vec<(ReplayKey, StaticEv)>;
+
+/// The engine of one replay, ready to run, and its static stream.
+fn build<'a>(
+    scenario: &'a Scenario,
+    input: &ReplayInput,
+    book: &Book,
+    lean: bool,
+) -> Result<(Engine<'a>, Stream), ReplayError> {
     scenario.validate()?;
     let (start, end) = scenario.window_micros()?;
     // Market bars: the input's, plus constant ones for `market.pegs`.
@@ -791,6 +823,7 @@ fn replay_transformed(
                 lt_mult: Wad::ONE,
                 dm_active: false,
                 raw_market: None,
+                low_market: None,
                 impact: Wad::ONE,
                 used_depth: Wad::ZERO,
                 depth: liq_cfg
@@ -1064,8 +1097,7 @@ fn replay_transformed(
         e.assets[a].variable = !(o.mode == OracleMode::Fixed && o.override_times().is_empty());
         e.refresh_reserve(a);
     }
-    e.main_loop(&stat)?;
-    e.finish(book)
+    Ok((e, stat))
 }
 
 impl Engine<'_> {
@@ -1101,41 +1133,57 @@ impl Engine<'_> {
 
     fn main_loop(&mut self, stat: &[(ReplayKey, StaticEv)]) -> Result<(), ReplayError> {
         let mut si = 0;
-        loop {
-            let take_static = match (stat.get(si), self.heap.peek()) {
-                (Some((k, _)), Some(Reverse(h))) => *k <= h.key(),
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
-            };
-            let key = if take_static {
-                stat[si].0
-            } else {
-                self.heap.peek().expect("peeked").0.key()
-            };
-            if key.ts > self.end {
-                break;
-            }
-            if let Some(last) = self.last_key {
-                if key.ts < last.ts {
-                    return Err(ReplayError::Invariant {
-                        seq: self.n_events,
-                        event: "clock".into(),
-                        detail: format!("clock moved back from {} to {}", last.ts, key.ts),
-                    });
-                }
-            }
-            self.last_key = Some(key);
-            if take_static {
-                let ev = stat[si].1.clone();
-                si += 1;
-                self.on_static(key.ts, ev)?;
-            } else {
-                let Reverse(Scheduled { ev, .. }) = self.heap.pop().expect("peeked");
-                self.on_dyn(key.ts, ev)?;
-            }
+        while let Some((key, take_static)) = self.next_key(stat, si) {
+            self.step(stat, &mut si, key, take_static)?;
         }
         Ok(())
+    }
+
+    /// The key of the next event (static or derived, static first on a
+    /// tie) and whether it is static; None when the replay is over.
+    #[inline]
+    fn next_key(&self, stat: &[(ReplayKey, StaticEv)], si: usize) -> Option<(ReplayKey, bool)> {
+        let take_static = match (stat.get(si), self.heap.peek()) {
+            (Some((k, _)), Some(Reverse(h))) => *k <= h.key(),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        let key = if take_static {
+            stat[si].0
+        } else {
+            self.heap.peek().expect("peeked").0.key()
+        };
+        (key.ts <= self.end).then_some((key, take_static))
+    }
+
+    /// Processes the event [`Engine::next_key`] returned.
+    #[inline]
+    fn step(
+        &mut self,
+        stat: &[(ReplayKey, StaticEv)],
+        si: &mut usize,
+        key: ReplayKey,
+        take_static: bool,
+    ) -> Result<(), ReplayError> {
+        if let Some(last) = self.last_key {
+            if key.ts < last.ts {
+                return Err(ReplayError::Invariant {
+                    seq: self.n_events,
+                    event: "clock".into(),
+                    detail: format!("clock moved back from {} to {}", last.ts, key.ts),
+                });
+            }
+        }
+        self.last_key = Some(key);
+        if take_static {
+            let ev = stat[*si].1.clone();
+            *si += 1;
+            self.on_static(key.ts, ev)
+        } else {
+            let Reverse(Scheduled { ev, .. }) = self.heap.pop().expect("peeked");
+            self.on_dyn(key.ts, ev)
+        }
     }
 
     fn recover(&mut self, a: usize, t: Micros) {
@@ -1314,6 +1362,8 @@ impl Engine<'_> {
                 self.recover(a, t);
                 self.assets[a].raw_market = Some(price);
                 let m = self.market_px(a).expect("set");
+                let low = &mut self.assets[a].low_market;
+                *low = Some(low.map_or(m, |l| l.min(m)));
                 if !self.ticks.is_empty() {
                     self.mkt_ticks[a][self.cur_tick] = Some(m);
                 }
@@ -2236,6 +2286,8 @@ impl Engine<'_> {
         self.assets[ca as usize].coll_seized += coll_liq;
         self.assets[ca as usize].coll_fee += fee;
         self.assets[da as usize].debt_repaid += repaid;
+        #[cfg(feature = "fault-injection")]
+        crate::fault::after_liquidation(self.liquidations.len() + 1, self.legs.split_mut(i));
         self.protocol_fees_usd += fee_usd;
         if fee_usd.is_positive() {
             self.fee_events.push((t, fee_usd));

@@ -26,6 +26,8 @@
 //! The parts add up to `S` exactly.
 pub mod engine;
 pub mod error;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod generator;
 mod legs;
 mod names;
@@ -37,8 +39,9 @@ pub mod simulate;
 pub mod transforms;
 mod triggers;
 
+pub use engine::joint::{replay_joint, JointRun, Member};
 pub use engine::{
-    resolve_book, run, run_id, run_on_book, summarise, summarise_applied, ReplayInput,
+    resolve_book, run, run_id, run_on_book, start_prices, summarise, summarise_applied, ReplayInput,
 };
 pub use error::ReplayError;
 pub use generator::{generate_book, GeneratorSpec};

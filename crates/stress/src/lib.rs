@@ -20,6 +20,8 @@
 //! paths), `ES_q` = the mean of `x_ceil(qN) .. x_N` (the outcomes at or
 //! beyond the VaR); means are rounded down to the wei.
 
+pub mod contagion;
+
 use sha2::{Digest, Sha256};
 use shortfall_core::{Book, Distribution, Micros, StressMeta, StressRow, Wad, WorstPath};
 use shortfall_replay::simulate::{Fit, Model};
