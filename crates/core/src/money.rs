@@ -251,9 +251,8 @@ pub fn mul_div_down(a: i128, b: i128, d: i128) -> Option<i128> {
     Some(if neg { -q } else { q })
 }
 
-/// (a * b) / d and remainder, for unsigned 128-bit operands, via a 256-bit
-/// product. Returns None if the quotient does not fit in 128 bits.
-fn u256_mul_div(a: u128, b: u128, d: u128) -> Option<(u128, u128)> {
+/// The 256-bit product `a * b` as (high, low) 128-bit halves.
+fn mul_wide(a: u128, b: u128) -> (u128, u128) {
     // 128x128 -> 256 multiply from 64-bit limbs.
     let (a_hi, a_lo) = (a >> 64, a & u64::MAX as u128);
     let (b_hi, b_lo) = (b >> 64, b & u64::MAX as u128);
@@ -264,6 +263,69 @@ fn u256_mul_div(a: u128, b: u128, d: u128) -> Option<(u128, u128)> {
     let mid = (ll >> 64) + (lh & u64::MAX as u128) + (hl & u64::MAX as u128);
     let lo = (ll & u64::MAX as u128) | (mid << 64);
     let hi = hh + (lh >> 64) + (hl >> 64) + (mid >> 64);
+    (hi, lo)
+}
+
+/// `a * b * c / (d * e)` truncated, for operands >= 0, computed as
+/// Solidity's `uint256` arithmetic would (Aave's
+/// `debtPrice * debtToCover * collateralUnit / (collateralPrice *
+/// debtUnit)`): exact while the numerator fits 256 bits; None when it does
+/// not (the contract would revert), when `d * e` is 0 or the quotient does
+/// not fit an i128.
+pub fn mul3_div2(a: i128, b: i128, c: i128, d: i128, e: i128) -> Option<i128> {
+    if a < 0 || b < 0 || c < 0 || d <= 0 || e <= 0 {
+        return None;
+    }
+    // Fast path: both products fit 128 bits.
+    if let (Some(ab), Some(de)) = (a.checked_mul(b), d.checked_mul(e)) {
+        return mul_div_down(ab, c, de);
+    }
+    let (a, b, c, d, e) = (a as u128, b as u128, c as u128, d as u128, e as u128);
+    // Numerator: (a * b) * c in 256 bits.
+    let (h, l) = mul_wide(a, b);
+    let (lh, ll) = mul_wide(l, c);
+    let (hh, hl) = mul_wide(h, c);
+    if hh != 0 {
+        return None;
+    }
+    let n_hi = lh.checked_add(hl)?;
+    let n = (n_hi, ll);
+    let den = mul_wide(d, e);
+    // Shift-subtract division of 256-bit values (a rare path).
+    let shl = |x: (u128, u128)| ((x.0 << 1) | (x.1 >> 127), x.1 << 1);
+    let ge = |x: (u128, u128), y: (u128, u128)| x >= y;
+    let sub = |x: (u128, u128), y: (u128, u128)| {
+        let (lo, borrow) = x.1.overflowing_sub(y.1);
+        (x.0.wrapping_sub(y.0).wrapping_sub(borrow as u128), lo)
+    };
+    let (mut q, mut r) = ((0u128, 0u128), (0u128, 0u128));
+    for i in (0..256).rev() {
+        let bit = if i >= 128 {
+            (n.0 >> (i - 128)) & 1
+        } else {
+            (n.1 >> i) & 1
+        };
+        // r < den <= 2^256 - 1: the shift cannot lose a bit that matters
+        // unless r's top bit is set, in which case r*2+bit > den.
+        let top = r.0 >> 127;
+        r = shl(r);
+        r.1 |= bit;
+        q = shl(q);
+        if top == 1 || ge(r, den) {
+            r = sub(r, den);
+            q.1 |= 1;
+        }
+    }
+    if q.0 != 0 {
+        return None;
+    }
+    i128::try_from(q.1).ok()
+}
+
+/// (a * b) / d and remainder, for unsigned 128-bit operands, via a 256-bit
+/// product. Returns None if the quotient does not fit in 128 bits.
+fn u256_mul_div(a: u128, b: u128, d: u128) -> Option<(u128, u128)> {
+    let (hi, lo) = mul_wide(a, b);
     if hi == 0 {
         return Some((lo / d, lo % d));
     }
@@ -445,6 +507,67 @@ impl std::iter::Sum for Wad {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mul3_div2_is_exact_beyond_128_bits() {
+        // Aave v2 with USD prices in 18 decimals: $1 debt, 1e5 tokens of
+        // 18 decimals, collateral at $2000 of 18 decimals.
+        let e18 = 1_000_000_000_000_000_000i128;
+        assert_eq!(
+            mul3_div2(e18, 100_000 * e18, e18, 2000 * e18, e18),
+            Some(50 * e18)
+        );
+        // Checked against Python's integers.
+        let cases: [(i128, i128, i128, i128, i128, i128); 5] = [
+            (
+                454911232961676339139289971782,
+                706899414540038233555879984682,
+                1000000,
+                3033952616583911786447160,
+                1000000,
+                105992586202739043340677039700499621,
+            ),
+            (
+                306489825276405378467933051264,
+                721132706936471706757561407951,
+                1000000,
+                4192165206017876134572953,
+                1000000000000000000,
+                52722120071218870422205,
+            ),
+            (
+                238105437868304555562576320698,
+                330102909346672780063504961882,
+                100000000,
+                3808195480259957309150772,
+                1000000000000000000,
+                2063951238296868486434453,
+            ),
+            (
+                503985389872235252068468485617,
+                328456344560107412810542880897,
+                1000000,
+                65441413727300983171759,
+                1000000000000000000,
+                2529548025336680994501577,
+            ),
+            (
+                451316874405319453637256821287,
+                908948132810350078359111552135,
+                1000000,
+                7083040941569274024261542,
+                1000000000000000000,
+                57916314995298025777458,
+            ),
+        ];
+        for (a, b, c, d, e, q) in cases {
+            assert_eq!(mul3_div2(a, b, c, d, e), Some(q), "{a} {b} {c} {d} {e}");
+        }
+        // The small path agrees, and overflow or a zero divisor is None.
+        assert_eq!(mul3_div2(7, 11, 13, 3, 5), Some(1001 / 15));
+        assert_eq!(mul3_div2(i128::MAX, i128::MAX, i128::MAX, 1, 1), None);
+        assert_eq!(mul3_div2(1, 1, 1, 0, 1), None);
+    }
 
     fn w(s: &str) -> Wad {
         s.parse().unwrap()

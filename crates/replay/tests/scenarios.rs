@@ -274,3 +274,38 @@ fn market_pegs_price_assets_without_data() {
     assert_eq!(a.loans, b.loans);
     assert_eq!(a.liquidations, b.liquidations);
 }
+
+/// Aave v2 keeps USD prices in 18 decimals: with an 18-decimal debt asset
+/// the liquidation amounts' denominator (collateral price x debt unit,
+/// 2e21 x 1e18) passes 2^127. The amounts must be those of a 6-decimal
+/// debt (Aave's uint256 math), not an overflow blocking every liquidation.
+#[test]
+fn aave_v2_liquidates_an_18_decimal_debt() {
+    let mut seized = Vec::new();
+    for dec in ["decimals = 6", "decimals = 18"] {
+        let sc = AAVE
+            .replace("preset = \"aave_v3\"", "preset = \"aave_v2\"")
+            .replace("decimals = 6", dec);
+        let sc = Scenario::from_toml(&sc).unwrap();
+        let i = input(
+            eth_crash_usdc_flat(1500.0, 120),
+            vec![
+                leg("a", "ETH", Collateral, 10.0),
+                leg("a", "USDC", Debt, 15_000.0),
+            ],
+        );
+        let o = run(&sc, &i).unwrap();
+        assert!(
+            o.summary.liquidation_count > 0,
+            "{dec}: {:?}",
+            o.summary.blocked_attempts
+        );
+        seized.push(
+            o.liquidations
+                .iter()
+                .map(|l| l.collateral_seized)
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(seized[0], seized[1]);
+}

@@ -161,7 +161,8 @@ pub fn liquidate(
             {
                 let total_default = percent_mul(account.total_debt_base, c.close_factor_bps);
                 if debt_base > total_default {
-                    m = total_default * debt.unit / debt.price;
+                    m = shortfall_core::money::mul_div_down(total_default, debt.unit, debt.price)
+                        .expect("close factor amount overflow");
                 }
             }
             m
@@ -172,14 +173,15 @@ pub fn liquidate(
         return Err(RuleBlock::Nothing);
     }
     // _calculateAvailableCollateralToLiquidate
-    let base_collateral = mul3_div(debt.price, to_cover, coll.unit, coll.price * debt.unit);
+    let base_collateral = mul3_div(debt.price, to_cover, coll.unit, coll.price, debt.unit);
     let max_collateral = percent_mul(base_collateral, coll.bonus_bps);
     let (mut coll_amount, debt_needed) = if max_collateral > user_collateral {
         let d = mul3_div(
             coll.price,
             user_collateral,
             debt.unit,
-            debt.price * coll.unit,
+            debt.price,
+            coll.unit,
         );
         (user_collateral, percent_div(d, coll.bonus_bps))
     } else {
@@ -202,8 +204,8 @@ pub fn liquidate(
         && debt_needed < user_debt
         && coll_amount + fee < user_collateral
     {
-        let debt_left = (user_debt - debt_needed) * debt.price / debt.unit;
-        let coll_left = (user_collateral - coll_amount) * coll.price / coll.unit;
+        let debt_left = in_base(user_debt - debt_needed, debt);
+        let coll_left = in_base(user_collateral - coll_amount, coll);
         if debt_left < c.min_leftover_base || coll_left < c.min_leftover_base {
             return Err(RuleBlock::MustNotLeaveDust);
         }
@@ -218,17 +220,9 @@ pub fn liquidate(
     })
 }
 
-/// `a * b * c / d` truncated, with the product kept exact.
-fn mul3_div(a: i128, b: i128, c: i128, d: i128) -> i128 {
-    use shortfall_core::money::mul_div_down;
-    // a*b*c/d = (a*b) * c / d; a*b fits for realistic prices (< 1e30 * 1e8).
-    match a.checked_mul(b) {
-        Some(ab) => mul_div_down(ab, c, d).expect("mul3_div overflow"),
-        None => {
-            // Fall back: (a * c / d) * b loses exactness; only for absurd sizes.
-            mul_div_down(mul_div_down(a, c, d).expect("overflow"), b, 1).expect("overflow")
-        }
-    }
+/// `a * b * c / (d * e)` truncated, exact as Solidity's uint256 math.
+fn mul3_div(a: i128, b: i128, c: i128, d: i128, e: i128) -> i128 {
+    shortfall_core::money::mul3_div2(a, b, c, d, e).expect("liquidation amount overflow")
 }
 
 #[cfg(test)]
