@@ -139,13 +139,71 @@ fn gaussian_paths_run_too() {
     let meta = json(&tmp.path().join("g/stress.json"));
     assert_eq!(meta["model"], "gaussian");
     assert!(meta["block_secs"].is_null());
+    // A chosen fit period and a given volatility.
+    let g2 = tmp.path().join("g2");
+    ok(&stress(
+        tmp.path(),
+        &[
+            "--paths",
+            "6",
+            "--model",
+            "gaussian",
+            "--fit-start",
+            "2023-03-10 00:00",
+            "--fit-end",
+            "2023-03-11 00:00",
+            "--vol",
+            "USDC=0.05",
+            "--out",
+            s(&g2),
+        ],
+    ));
+    let m2 = json(&g2.join("stress.json"));
+    assert_eq!(m2["fit_end"], "2023-03-11 00:00:00");
+    assert_eq!(m2["given"][0], "USDC volatility 0.05 per hour");
+    assert_ne!(m2["stress_id"], meta["stress_id"]);
+    assert_ne!(m2["statistics"], meta["statistics"]);
+    let html = String::from_utf8(read(&g2.join("stress.html"))).unwrap();
+    assert!(html.contains("Given parameters"), "the report says so");
+    let path0 = String::from_utf8(read(
+        &g2.join(m2["worst"][0]["scenario_file"].as_str().unwrap()),
+    ))
+    .unwrap();
+    assert!(path0.contains("fit_end = \"2023-03-11 00:00\""), "{path0}");
 }
 
 #[test]
 fn bad_arguments_are_named() {
     let tmp = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["--paths", "0"], "--paths"),
+        (&["--paths", "4", "--vol", "USDC=x"], "--vol USDC=x"),
+        (
+            &["--paths", "4", "--vol", "USDC=0.1"],
+            "parameters of the gaussian model",
+        ),
+        (
+            &[
+                "--paths",
+                "4",
+                "--model",
+                "gaussian",
+                "--corr",
+                "USDC/NOPE=0.5",
+            ],
+            "`NOPE` is not a priced asset",
+        ),
+        (
+            &[
+                "--paths",
+                "4",
+                "--fit-start",
+                "2023-03-11 00:00",
+                "--fit-end",
+                "2023-03-10 00:00",
+            ],
+            "fit_end",
+        ),
         (&["--paths", "4", "--horizon", "5d"], "--horizon 5d"),
         (&["--paths", "4", "--horizon", "24x"], "--horizon 24x"),
         (&["--paths", "4", "--explain", "4"], "--explain 4"),

@@ -74,6 +74,10 @@ pub struct StressMeta {
     pub window_end: String,
     pub fit_start: String,
     pub fit_end: String,
+    /// Gaussian parameters given instead of fitted (`ETH volatility 0.03
+    /// per hour`, `BTC/ETH correlation 1`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub given: Vec<String>,
     /// Simulated assets.
     pub assets: Vec<String>,
     /// Bad debt and liquidated volume over the paths.

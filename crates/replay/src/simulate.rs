@@ -120,6 +120,10 @@ pub struct Spec {
     pub fit_end: Micros,
     pub start: Micros,
     pub horizon_end: Micros,
+    /// Gaussian: given one-hour volatilities by asset.
+    pub volatility: BTreeMap<String, f64>,
+    /// Gaussian: given correlations by asset pair (names in order).
+    pub correlation: BTreeMap<(String, String), f64>,
 }
 
 fn err(m: String) -> ReplayError {
@@ -223,7 +227,74 @@ impl Fit {
         )?;
         fit.reference = refs.values().cloned().collect();
         fit.sim_times = sim_times;
+        fit.set_given(&spec.volatility, &spec.correlation)?;
         Ok(fit)
+    }
+
+    /// Replaces fitted volatilities (`vol`: standard deviation of one-hour
+    /// log returns, scaled to the fit's mean step by the square root of
+    /// time) and correlations (by asset pair) with given ones; the fitted
+    /// means stay. The covariance must stay positive semi-definite.
+    pub fn set_given(
+        &mut self,
+        vol: &BTreeMap<String, f64>,
+        corr: &BTreeMap<(String, String), f64>,
+    ) -> Result<(), ReplayError> {
+        if vol.is_empty() && corr.is_empty() {
+            return Ok(());
+        }
+        let idx = |a: &str| {
+            self.assets.iter().position(|x| x == a).ok_or_else(|| {
+                err(format!(
+                    "`{a}` is not a priced asset (priced: {})",
+                    self.assets.join(", ")
+                ))
+            })
+        };
+        let d = self.assets.len();
+        let mut sd: Vec<f64> = (0..d).map(|k| self.cov[k][k].max(0.0).sqrt()).collect();
+        let mut rho = vec![vec![0.0; d]; d];
+        for a in 0..d {
+            for b in 0..d {
+                rho[a][b] = if a == b {
+                    1.0
+                } else if sd[a] > 0.0 && sd[b] > 0.0 {
+                    (self.cov[a][b] / (sd[a] * sd[b])).clamp(-1.0, 1.0)
+                } else {
+                    0.0
+                };
+            }
+        }
+        let per_step = (self.dt0 / 3600.0).max(0.0).sqrt();
+        for (a, v) in vol {
+            sd[idx(a)?] = v * per_step;
+        }
+        for ((a, b), r) in corr {
+            let (i, j) = (idx(a)?, idx(b)?);
+            rho[i][j] = *r;
+            rho[j][i] = *r;
+        }
+        let cov: Vec<Vec<f64>> = (0..d)
+            .map(|a| (0..d).map(|b| rho[a][b] * sd[a] * sd[b]).collect())
+            .collect();
+        let chol = cholesky(&cov);
+        // A matrix that is not positive semi-definite has no factor: the
+        // skipped pivots show as a product that differs from it.
+        let scale = (0..d).map(|k| cov[k][k]).fold(0.0, f64::max).max(1e-300);
+        for a in 0..d {
+            for b in 0..=a {
+                let p: f64 = (0..=b).map(|k| chol[a][k] * chol[b][k]).sum();
+                if (p - cov[a][b]).abs() > 1e-9 * scale {
+                    return Err(err(format!(
+                        "the given correlations are not a valid correlation matrix (not positive semi-definite; check {} / {})",
+                        self.assets[a], self.assets[b]
+                    )));
+                }
+            }
+        }
+        self.cov = cov;
+        self.chol = chol;
+        Ok(())
     }
 
     /// A fit from log prices on a grid (`logp[step][asset]`).
@@ -550,6 +621,66 @@ mod tests {
             fit.displacements(&sim, 42, 1),
             fit.displacements(&sim, 43, 1)
         );
+    }
+
+    #[test]
+    fn given_volatility_and_correlation_replace_the_fitted_ones() {
+        // Fitted: correlation 0.7, one-minute sd 0.01 and 0.02.
+        let (times, lp) = pair(5_000, 0.7, 1);
+        let mut fit = Fit::from_log_prices(Model::Gaussian, assets(), times, lp, 3600).unwrap();
+        let fitted_b = fit.cov[1][1];
+        // A: 6% per hour = 0.06 / sqrt(60) per minute; A/B correlation -0.5.
+        let vol = [("A".to_string(), 0.06)].into_iter().collect();
+        let corr_given = [(("A".to_string(), "B".to_string()), -0.5)]
+            .into_iter()
+            .collect();
+        fit.set_given(&vol, &corr_given).unwrap();
+        let sd_a = 0.06 / 60f64.sqrt();
+        assert!((fit.cov[0][0] - sd_a * sd_a).abs() < 1e-15);
+        assert!((fit.cov[1][1] - fitted_b).abs() < 1e-15, "B keeps its fit");
+        let sim: Vec<Micros> = (0..20_001).map(|i| Micros::from_secs(60 * i)).collect();
+        let d = fit.displacements(&sim, 7, 0);
+        let rho = corr(&d);
+        assert!((rho + 0.5).abs() < 0.05, "sampled {rho}");
+        let ra: Vec<f64> = d.windows(2).map(|w| w[1][0] - w[0][0]).collect();
+        let m = ra.iter().sum::<f64>() / ra.len() as f64;
+        let sd = (ra.iter().map(|x| (x - m).powi(2)).sum::<f64>() / ra.len() as f64).sqrt();
+        assert!((sd / sd_a - 1.0).abs() < 0.05, "sampled sd {sd} vs {sd_a}");
+        // "Correlations go to one": perfectly correlated paths.
+        let one = [(("A".to_string(), "B".to_string()), 1.0)]
+            .into_iter()
+            .collect();
+        fit.set_given(&BTreeMap::new(), &one).unwrap();
+        assert!((corr(&fit.displacements(&sim, 7, 0)) - 1.0).abs() < 1e-9);
+        // Unknown assets and impossible matrices are errors.
+        let e = fit
+            .set_given(
+                &[("C".to_string(), 0.1)].into_iter().collect(),
+                &BTreeMap::new(),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("`C` is not a priced asset"), "{e}");
+        let three = vec!["A".to_string(), "B".to_string(), "C".to_string()];
+        let (t3, lp3): (Vec<Micros>, Vec<Vec<f64>>) = {
+            let (t, lp) = pair(500, 0.0, 4);
+            let lp3 = lp
+                .iter()
+                .enumerate()
+                .map(|(i, r)| vec![r[0], r[1], (i as f64 * 0.37).sin() * 0.01])
+                .collect();
+            (t, lp3)
+        };
+        let mut f3 = Fit::from_log_prices(Model::Gaussian, three, t3, lp3, 60).unwrap();
+        // A~B 0.9, A~C 0.9, B~C -0.9 cannot all hold.
+        let bad = [
+            (("A".to_string(), "B".to_string()), 0.9),
+            (("A".to_string(), "C".to_string()), 0.9),
+            (("B".to_string(), "C".to_string()), -0.9),
+        ]
+        .into_iter()
+        .collect();
+        let e = f3.set_given(&BTreeMap::new(), &bad).unwrap_err();
+        assert!(e.to_string().contains("not positive semi-definite"), "{e}");
     }
 
     #[test]

@@ -171,6 +171,14 @@ pub enum Transform {
         fit_end: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         horizon_secs: Option<i64>,
+        /// Gaussian: given volatilities (standard deviation of one-hour log
+        /// returns, `ETH = 0.02`) in place of the fitted ones.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        volatility: BTreeMap<String, f64>,
+        /// Gaussian: given correlations (`"BTC/ETH" = 0.9`) in place of
+        /// the fitted ones.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        correlation: BTreeMap<String, f64>,
     },
 }
 
@@ -209,6 +217,8 @@ pub fn simulated_spec(sc: &Scenario, i: usize) -> Result<crate::simulate::Spec, 
         fit_start,
         fit_end,
         horizon_secs,
+        volatility,
+        correlation,
     }) = sc.transforms.get(i)
     else {
         return Err(cfg(&key(i, "kind"), "not a simulated transform"));
@@ -243,6 +253,41 @@ pub fn simulated_spec(sc: &Scenario, i: usize) -> Result<crate::simulate::Spec, 
     if fit_end <= fit_start {
         return Err(cfg(&key(i, "fit_end"), "must be after fit_start"));
     }
+    let given = !volatility.is_empty() || !correlation.is_empty();
+    if given && *model != crate::simulate::Model::Gaussian {
+        return Err(cfg(
+            &key(i, "model"),
+            "volatility and correlation are parameters of the gaussian model",
+        ));
+    }
+    for (a, v) in volatility {
+        if !(v.is_finite() && *v >= 0.0) {
+            return Err(cfg(
+                &key(i, &format!("volatility.{a}")),
+                "must be a number >= 0 (standard deviation of one-hour log returns)",
+            ));
+        }
+    }
+    let mut pairs = BTreeMap::new();
+    for (k, rho) in correlation {
+        let at = || key(i, &format!("correlation.\"{k}\""));
+        let Some((a, b)) = k
+            .split_once('/')
+            .filter(|(a, b)| !a.is_empty() && !b.is_empty() && a != b)
+        else {
+            return Err(cfg(&at(), "expected two different assets, `A/B`"));
+        };
+        if !(rho.is_finite() && (-1.0..=1.0).contains(rho)) {
+            return Err(cfg(&at(), "must be in [-1, 1]"));
+        }
+        let pair = if a < b { (a, b) } else { (b, a) };
+        if pairs
+            .insert((pair.0.to_string(), pair.1.to_string()), *rho)
+            .is_some()
+        {
+            return Err(cfg(&at(), "pair given twice"));
+        }
+    }
     Ok(crate::simulate::Spec {
         model: *model,
         block_secs,
@@ -250,6 +295,8 @@ pub fn simulated_spec(sc: &Scenario, i: usize) -> Result<crate::simulate::Spec, 
         fit_end,
         start,
         horizon_end: Micros(start.0 + horizon * Micros::PER_SEC),
+        volatility: volatility.clone(),
+        correlation: pairs,
     })
 }
 
@@ -905,19 +952,37 @@ pub fn describe(sc: &Scenario) -> Vec<String> {
                 fit_start,
                 fit_end,
                 horizon_secs,
-            } => format!(
-                "simulated market path #{path} (seed {seed}) of every priced asset over {} from the window start: {} fitted to the returns of {} to {}",
-                horizon_secs.map_or_else(|| "the whole window".to_string(), |h| format!("{h} s")),
-                match model {
-                    crate::simulate::Model::Bootstrap => format!(
-                        "block bootstrap ({} s blocks)",
-                        block_secs.unwrap_or(crate::simulate::DEFAULT_BLOCK_SECS)
-                    ),
-                    crate::simulate::Model::Gaussian => "multivariate normal".to_string(),
-                },
-                fit_start.as_deref().map_or_else(|| when(&sc.window.start), when),
-                fit_end.as_deref().map_or_else(|| when(&sc.window.end), when),
-            ),
+                volatility,
+                correlation,
+            } => {
+                let mut given: Vec<String> = volatility
+                    .iter()
+                    .map(|(a, v)| format!("{a} volatility {v} per hour"))
+                    .collect();
+                given.extend(
+                    correlation
+                        .iter()
+                        .map(|(k, r)| format!("{k} correlation {r}")),
+                );
+                format!(
+                    "simulated market path #{path} (seed {seed}) of every priced asset over {} from the window start: {} fitted to the returns of {} to {}{}",
+                    horizon_secs.map_or_else(|| "the whole window".to_string(), |h| format!("{h} s")),
+                    match model {
+                        crate::simulate::Model::Bootstrap => format!(
+                            "block bootstrap ({} s blocks)",
+                            block_secs.unwrap_or(crate::simulate::DEFAULT_BLOCK_SECS)
+                        ),
+                        crate::simulate::Model::Gaussian => "multivariate normal".to_string(),
+                    },
+                    fit_start.as_deref().map_or_else(|| when(&sc.window.start), when),
+                    fit_end.as_deref().map_or_else(|| when(&sc.window.end), when),
+                    if given.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", with given {}", given.join(", "))
+                    }
+                )
+            }
         });
     }
     for (i, o) in sc.oracle.overrides.iter().enumerate() {

@@ -327,6 +327,18 @@ pub fn build_stress(
             term: "Fit period".into(),
             text: format!("{} to {} UTC", meta.fit_start, meta.fit_end),
         },
+    ];
+    let mut method = method;
+    if !meta.given.is_empty() {
+        method.push(Term {
+            term: "Given parameters".into(),
+            text: format!(
+                "In place of the fitted ones (the fitted means stay; volatilities are standard deviations of one-hour log returns, scaled to the fit's step by the square root of time): {}.",
+                meta.given.join("; ")
+            ),
+        });
+    }
+    method.extend(vec![
         Term {
             term: "VaR".into(),
             text: format!(
@@ -344,7 +356,7 @@ pub fn build_stress(
             term: "Replay a path".into(),
             text: "Each row names its path: `--explain K` writes the full run and report of path K; worst/path-K.toml in the stress folder is the exact scenario of path K (the base scenario plus its `simulated` transform), replayable with `shortfall replay --scenario`.".into(),
         },
-    ];
+    ]);
     let provenance = vec![
         KeyValue {
             key: "Stress id".into(),

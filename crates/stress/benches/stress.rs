@@ -77,6 +77,7 @@ fn main() {
         block_secs: None,
         horizon_secs,
         horizon: format!("{horizon_secs}s"),
+        fit: Default::default(),
     };
     let t = Instant::now();
     let crisis_of = || Crisis {

@@ -54,7 +54,7 @@ pub enum StressError {
 }
 
 /// What to simulate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Params {
     pub model: Model,
     pub seed: u64,
@@ -64,6 +64,21 @@ pub struct Params {
     pub horizon_secs: i64,
     /// The horizon as the user gave it (`24h`), for the report.
     pub horizon: String,
+    /// The fit period and given model parameters.
+    pub fit: FitOptions,
+}
+
+/// The fit period (default: the scenario window) and, for the gaussian
+/// model, given volatilities and correlations in place of fitted ones
+/// (the `simulated` transform's fields of the same names).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FitOptions {
+    pub fit_start: Option<String>,
+    pub fit_end: Option<String>,
+    /// Standard deviation of one-hour log returns by asset.
+    pub volatility: std::collections::BTreeMap<String, f64>,
+    /// Correlation by asset pair (`BTC/ETH`).
+    pub correlation: std::collections::BTreeMap<String, f64>,
 }
 
 /// A crisis prepared for its paths.
@@ -228,9 +243,11 @@ fn transform(p: &Params, path: u32) -> Transform {
                 .filter(|b| *b != shortfall_replay::simulate::DEFAULT_BLOCK_SECS),
             Model::Gaussian => None,
         },
-        fit_start: None,
-        fit_end: None,
+        fit_start: p.fit.fit_start.clone(),
+        fit_end: p.fit.fit_end.clone(),
         horizon_secs: Some(p.horizon_secs),
+        volatility: p.fit.volatility.clone(),
+        correlation: p.fit.correlation.clone(),
     }
 }
 
@@ -383,7 +400,22 @@ pub fn meta(
     for (k, v) in &stress.prepared.input.input_hashes {
         h.update(format!("{k}={v}\n").as_bytes());
     }
+    if p.fit != FitOptions::default() {
+        h.update(format!("{:?}\n", p.fit).as_bytes());
+    }
     h.update(version.as_bytes());
+    let mut given: Vec<String> = p
+        .fit
+        .volatility
+        .iter()
+        .map(|(a, v)| format!("{a} volatility {v} per hour"))
+        .collect();
+    given.extend(
+        p.fit
+            .correlation
+            .iter()
+            .map(|(k, r)| format!("{k} correlation {r}")),
+    );
     let bad: Vec<Wad> = rows.iter().map(|r| r.bad_debt_usd).collect();
     let liq: Vec<Wad> = rows.iter().map(|r| r.liquidated_volume_usd).collect();
     Ok(StressMeta {
@@ -401,6 +433,7 @@ pub fn meta(
         window_end: sc.window.end.clone(),
         fit_start: spec.fit_start.to_iso(),
         fit_end: spec.fit_end.to_iso(),
+        given,
         assets: stress.fit.assets.clone(),
         statistics: vec![
             distribution("bad_debt_usd", &bad),

@@ -59,6 +59,7 @@ fn params(model: Model, paths: u32) -> Params {
         block_secs: None,
         horizon_secs: 86_400,
         horizon: "24h".into(),
+        fit: Default::default(),
     }
 }
 

@@ -36,6 +36,26 @@ pub fn parse_duration(flag: &str, text: &str) -> anyhow::Result<i64> {
         .with_context(|| format!("{flag} {text}: too long"))
 }
 
+/// `KEY=X` arguments -> map (a key given twice is an error).
+fn pairs(flag: &str, args: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
+    let mut out = std::collections::BTreeMap::new();
+    for a in args {
+        let (k, v) = a
+            .split_once('=')
+            .with_context(|| format!("{flag} {a}: expected KEY=NUMBER"))?;
+        let x: f64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite())
+            .with_context(|| format!("{flag} {a}: `{v}` is not a number"))?;
+        if out.insert(k.trim().to_string(), x).is_some() {
+            bail!("{flag}: `{k}` given twice");
+        }
+    }
+    Ok(out)
+}
+
 pub fn run(g: &Global, args: StressArgs) -> anyhow::Result<ExitCode> {
     if args.paths == 0 {
         bail!("--paths must be at least 1");
@@ -69,6 +89,12 @@ pub fn run(g: &Global, args: StressArgs) -> anyhow::Result<ExitCode> {
         block_secs,
         horizon_secs,
         horizon: args.horizon.clone(),
+        fit: shortfall_stress::FitOptions {
+            fit_start: args.fit_start.clone(),
+            fit_end: args.fit_end.clone(),
+            volatility: pairs("--vol", &args.vol)?,
+            correlation: pairs("--corr", &args.corr)?,
+        },
     };
     let stress = Stress::new(crisis, params)?;
     spinner.finish_and_clear();
