@@ -104,6 +104,25 @@ pub enum Command {
     /// horizon) and the worst paths: stress.parquet, stress.json,
     /// worst/path-K.toml and the stress report.
     Stress(StressArgs),
+    /// Contagion: protocols that hold the same collateral replayed alone
+    /// and together, sharing one market per shared asset (liquidation
+    /// sales of one use its depth and move the price the others read):
+    /// the exposure graph, bad debt of each alone versus together, the
+    /// full runs of both and the contagion report.
+    Contagion(ContagionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ContagionArgs {
+    /// Contagion spec (TOML: members, shared assets, liquidity): a file or
+    /// the name of one in `<data-dir>/contagion/`.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub spec: String,
+    /// Output folder (default `<reports-dir>/contagion/<contagion_id>`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub render: RenderArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -135,6 +154,24 @@ pub struct StressArgs {
     /// Bootstrap block length (default 1h).
     #[arg(long, value_name = "DURATION")]
     pub block: Option<String>,
+    /// Start of the period the model is fitted to (default: the window
+    /// start); `YYYY-MM-DD HH:MM` or RFC 3339, UTC. Any period of the
+    /// scenario's price data, before or inside the window.
+    #[arg(long, value_name = "TIME")]
+    pub fit_start: Option<String>,
+    /// End of the fit period (default: the window end).
+    #[arg(long, value_name = "TIME")]
+    pub fit_end: Option<String>,
+    /// Gaussian model: a given volatility in place of the fitted one,
+    /// `ASSET=X` with X the standard deviation of one-hour log returns
+    /// (`ETH=0.03`); repeatable.
+    #[arg(long = "vol", value_name = "ASSET=X")]
+    pub vol: Vec<String>,
+    /// Gaussian model: a given correlation in place of the fitted one,
+    /// `A/B=RHO` (`BTC/ETH=0.95`; `1` for "correlations go to one");
+    /// repeatable.
+    #[arg(long = "corr", value_name = "A/B=RHO")]
+    pub corr: Vec<String>,
     /// Threads (default: all cores); the rows do not depend on it.
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,

@@ -501,3 +501,263 @@ pub fn stress_histogram_svg(h: &crate::stress::Histogram) -> Result<String, Repo
     }
     Ok(svg)
 }
+
+/// Text style of a label drawn at a pixel position, anchored by `h`/`v`.
+fn anchored(
+    size: u32,
+    bold: bool,
+    color: RGBColor,
+    h: plotters::style::text_anchor::HPos,
+    v: plotters::style::text_anchor::VPos,
+) -> TextStyle<'static> {
+    let font = if bold {
+        ("sans-serif", size, FontStyle::Bold).into_font()
+    } else {
+        ("sans-serif", size).into_font()
+    };
+    font.color(&color)
+        .pos(plotters::style::text_anchor::Pos::new(h, v))
+}
+
+/// The exposure graph of a contagion: protocols on the left, assets on
+/// the right, a line per exposure whose width is proportional to the
+/// collateral (dashed when debt only); assets whose market is shared and
+/// their lines in red, the others grey. Names from data are cut to
+/// printable characters and escaped by the SVG backend.
+pub fn contagion_exposure_svg(g: &crate::contagion::ExposureGraph) -> Result<String, ReportError> {
+    use plotters::style::text_anchor::{HPos, VPos};
+    let mut svg = String::new();
+    if g.edges.is_empty() {
+        return Ok(svg);
+    }
+    const ROW: i32 = 56;
+    const TOP: i32 = 56;
+    const PX: i32 = 300;
+    const AX: i32 = 640;
+    const MAX_W: f64 = 24.0;
+    let rows = g.protocols.len().max(g.assets.len()).max(1) as i32;
+    let span = rows * ROW;
+    let h = (TOP + span + 64) as u32;
+    // Nodes of a column spread evenly over the tallest column.
+    let at = |i: usize, n: usize| TOP + ((2 * i as i32 + 1) * span) / (2 * n.max(1) as i32);
+    let max = g
+        .edges
+        .iter()
+        .map(|e| e.collateral_usd.to_f64())
+        .fold(0.0f64, f64::max);
+    let width = |e: &crate::contagion::GraphEdge| -> u32 {
+        if max > 0.0 {
+            ((e.collateral_usd.to_f64() / max * MAX_W).round() as u32).max(1)
+        } else {
+            1
+        }
+    };
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let grey = RGBColor(60, 60, 60);
+        root.draw(&Text::new(
+            "Protocol (collateral held)",
+            (PX + 8, 22),
+            anchored(16, true, BLACK, HPos::Right, VPos::Center),
+        ))
+        .map_err(chart_err)?;
+        root.draw(&Text::new(
+            "Asset (collateral held by all)",
+            (AX - 8, 22),
+            anchored(16, true, BLACK, HPos::Left, VPos::Center),
+        ))
+        .map_err(chart_err)?;
+        // Widest lines first, so thin ones stay visible on top.
+        let mut order: Vec<usize> = (0..g.edges.len()).collect();
+        order.sort_by_key(|i| std::cmp::Reverse(width(&g.edges[*i])));
+        for i in order {
+            let e = &g.edges[i];
+            let from = (PX + 8, at(e.protocol, g.protocols.len()));
+            let to = (AX - 8, at(e.asset, g.assets.len()));
+            let color = if e.shared { LOSS } else { LIQ };
+            if e.collateral_usd.is_positive() {
+                root.draw(&PathElement::new(
+                    vec![from, to],
+                    color.mix(0.55).stroke_width(width(e)),
+                ))
+                .map_err(chart_err)?;
+            } else {
+                root.draw(&plotters::element::DashedPathElement::new(
+                    vec![from, to],
+                    6,
+                    4,
+                    color.stroke_width(1),
+                ))
+                .map_err(chart_err)?;
+            }
+        }
+        for (i, p) in g.protocols.iter().enumerate() {
+            let y = at(i, g.protocols.len());
+            root.draw(&Rectangle::new(
+                [(PX, y - 16), (PX + 8, y + 16)],
+                MARKET.filled(),
+            ))
+            .map_err(chart_err)?;
+            root.draw(&Text::new(
+                label(&p.name, 32),
+                (PX - 8, y - 8),
+                anchored(17, false, BLACK, HPos::Right, VPos::Center),
+            ))
+            .map_err(chart_err)?;
+            root.draw(&Text::new(
+                p.collateral.clone(),
+                (PX - 8, y + 9),
+                anchored(14, false, grey, HPos::Right, VPos::Center),
+            ))
+            .map_err(chart_err)?;
+        }
+        for (j, a) in g.assets.iter().enumerate() {
+            let y = at(j, g.assets.len());
+            let color = if a.shared { LOSS } else { LIQ };
+            root.draw(&Rectangle::new(
+                [(AX - 8, y - 16), (AX, y + 16)],
+                color.filled(),
+            ))
+            .map_err(chart_err)?;
+            root.draw(&Text::new(
+                label(&a.name, 32),
+                (AX + 8, y - 8),
+                anchored(17, a.shared, BLACK, HPos::Left, VPos::Center),
+            ))
+            .map_err(chart_err)?;
+            let held = if a.collateral_usd.is_positive() {
+                a.collateral.clone()
+            } else {
+                format!("debt only ({})", a.debt)
+            };
+            let market = if a.shared {
+                "shared market"
+            } else {
+                "market per protocol"
+            };
+            let note = format!("{held} · {market}");
+            root.draw(&Text::new(
+                note,
+                (AX + 8, y + 9),
+                anchored(14, false, grey, HPos::Left, VPos::Center),
+            ))
+            .map_err(chart_err)?;
+        }
+        // Legend along the bottom.
+        let y = TOP + span + 32;
+        let items: [(RGBColor, u32, bool, &str); 3] = [
+            (LOSS, 6, false, "shared market"),
+            (LIQ, 6, false, "market per protocol"),
+            (LIQ, 1, true, "debt only"),
+        ];
+        let mut x = 40;
+        for (color, w, dashed, text) in items {
+            if dashed {
+                root.draw(&plotters::element::DashedPathElement::new(
+                    vec![(x, y), (x + 28, y)],
+                    6,
+                    4,
+                    color.stroke_width(w),
+                ))
+                .map_err(chart_err)?;
+            } else {
+                root.draw(&PathElement::new(
+                    vec![(x, y), (x + 28, y)],
+                    color.mix(0.55).stroke_width(w),
+                ))
+                .map_err(chart_err)?;
+            }
+            root.draw(&Text::new(
+                text,
+                (x + 36, y),
+                anchored(14, false, BLACK, HPos::Left, VPos::Center),
+            ))
+            .map_err(chart_err)?;
+            x += 200;
+        }
+        root.draw(&Text::new(
+            format!("line width: collateral (widest {})", g.max_collateral),
+            (x, y),
+            anchored(14, false, BLACK, HPos::Left, VPos::Center),
+        ))
+        .map_err(chart_err)?;
+        root.present().map_err(chart_err)?;
+    }
+    Ok(svg)
+}
+
+/// Bad debt of each protocol of a contagion, alone (grey) and together
+/// (red), side by side, the amounts above the bars and the protocols'
+/// names under them.
+pub fn contagion_bad_debt_svg(bars: &[crate::contagion::BarRow]) -> Result<String, ReportError> {
+    use plotters::style::text_anchor::{HPos, VPos};
+    let mut svg = String::new();
+    if bars.is_empty() {
+        return Ok(svg);
+    }
+    let n = bars.len() as f64;
+    let ymax = bars
+        .iter()
+        .flat_map(|b| [b.alone_usd.to_f64(), b.together_usd.to_f64()])
+        .fold(0.0f64, f64::max);
+    let ymax = if ymax > 0.0 { ymax * 1.15 } else { 1000.0 };
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 380)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let mut ch = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.0..n, 0.0..ymax)
+            .map_err(chart_err)?;
+        ch.configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(GRID)
+            .x_labels(0)
+            .y_labels(6)
+            .y_desc("Bad debt (USD)")
+            .y_label_formatter(&usd_axis)
+            .draw()
+            .map_err(chart_err)?;
+        let series = [(0.12, 0.48, LIQ, "alone"), (0.52, 0.88, LOSS, "together")];
+        for (k, (a, b, color, name)) in series.into_iter().enumerate() {
+            let value = |r: &crate::contagion::BarRow| {
+                if k == 0 {
+                    r.alone_usd.to_f64()
+                } else {
+                    r.together_usd.to_f64()
+                }
+            };
+            ch.draw_series(bars.iter().enumerate().map(|(i, r)| {
+                let x = i as f64;
+                Rectangle::new([(x + a, 0.0), (x + b, value(r).max(0.0))], color.filled())
+            }))
+            .map_err(chart_err)?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
+            ch.draw_series(bars.iter().enumerate().map(|(i, r)| {
+                let shown = if k == 0 { r.alone_usd } else { r.together_usd };
+                Text::new(
+                    f::usd_short(shown),
+                    (i as f64 + (a + b) / 2.0, value(r).max(0.0)),
+                    anchored(14, false, BLACK, HPos::Center, VPos::Bottom),
+                )
+            }))
+            .map_err(chart_err)?;
+        }
+        legend_upper_right(&mut ch)?;
+        // Protocol names under their bars (pixel positions of the chart).
+        for (i, r) in bars.iter().enumerate() {
+            let (x, y) = ch.backend_coord(&(i as f64 + 0.5, 0.0));
+            root.draw(&Text::new(
+                label(&r.protocol, 32),
+                (x, y + 8),
+                anchored(16, false, BLACK, HPos::Center, VPos::Top),
+            ))
+            .map_err(chart_err)?;
+        }
+        root.present().map_err(chart_err)?;
+    }
+    Ok(svg)
+}

@@ -14,6 +14,7 @@
 pub mod build;
 pub mod charts;
 pub mod compare;
+pub mod contagion;
 mod error;
 pub mod format;
 pub mod model;
@@ -27,6 +28,9 @@ use std::path::{Path, PathBuf};
 
 pub use build::{build_report, ReportOptions};
 pub use compare::{build_compare, CompareOptions};
+pub use contagion::{
+    build_contagion, render_contagion, write_contagion, ContagionOptions, ContagionReport,
+};
 pub use error::ReportError;
 pub use model::{Compare, Report};
 pub use observed::{build_observed, ObservedOptions, ObservedReport};

@@ -34,6 +34,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "stress.html",
         include_str!("../../../templates/stress.html"),
     ),
+    (
+        "contagion.html",
+        include_str!("../../../templates/contagion.html"),
+    ),
     ("report.css", include_str!("../../../templates/report.css")),
 ];
 
@@ -182,6 +186,26 @@ impl Templates {
             .render("stress.html", &ctx)
             .map_err(|e| ReportError::Template {
                 name: "stress.html".into(),
+                message: tera_message(&e),
+            })
+    }
+
+    /// The HTML of a contagion report with its two charts.
+    pub fn render_contagion(
+        &self,
+        c: &crate::contagion::ContagionReport,
+        exposure_svg: &str,
+        bad_debt_svg: &str,
+    ) -> Result<String, ReportError> {
+        let mut ctx = Context::new();
+        ctx.insert("c", c);
+        ctx.insert("css", &self.css);
+        ctx.insert("exposure_svg", exposure_svg);
+        ctx.insert("bad_debt_svg", bad_debt_svg);
+        self.tera
+            .render("contagion.html", &ctx)
+            .map_err(|e| ReportError::Template {
+                name: "contagion.html".into(),
                 message: tera_message(&e),
             })
     }

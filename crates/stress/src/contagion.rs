@@ -224,6 +224,19 @@ fn recorded_low(sc: &Scenario, input: &ReplayInput, asset: &str) -> Option<Wad> 
         .min()
 }
 
+/// `key = value` lines of a TOML tree, tables flattened into dotted keys
+/// (an empty table is left out).
+fn flatten(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, x) in t {
+                flatten(&format!("{prefix}.{k}"), x, out);
+            }
+        }
+        other => out.push(format!("{prefix} = {other}")),
+    }
+}
+
 impl Contagion {
     /// Checks the members (`loaded[k]`: member `k`'s scenario from
     /// [`Spec::member_scenario`] and its inputs): one window, books
@@ -523,12 +536,15 @@ impl Contagion {
             }
         }
         let liquidity = match &self.spec.liquidity {
-            Some(l) => toml::to_string(l)
-                .unwrap_or_default()
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| format!("frictions.liquidity.{l}"))
-                .collect(),
+            Some(l) => {
+                let mut lines = Vec::new();
+                flatten(
+                    "frictions.liquidity",
+                    &toml::Value::try_from(l).expect("liquidity serialises"),
+                    &mut lines,
+                );
+                lines
+            }
             None => vec!["each member's own frictions.liquidity".to_string()],
         };
         let sc0 = &self.members[0].scenario;

@@ -207,6 +207,15 @@ fn alone_and_together_with_the_exposure_graph() {
         .unwrap();
     assert!(!usdc.shared);
     assert_eq!(usdc.debt_usd, Wad::from_int(28_000_000));
+    assert_eq!(
+        m.liquidity,
+        [
+            "frictions.liquidity.default_depth_usd = \"10000000\"",
+            "frictions.liquidity.model = \"linear\"",
+            "frictions.liquidity.price_impact = \"0.5\"",
+            "frictions.liquidity.recovery_secs = 3600",
+        ]
+    );
     // One account in both books.
     assert_eq!(m.account_overlap.len(), 1);
     let o = &m.account_overlap[0];

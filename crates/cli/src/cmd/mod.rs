@@ -1,6 +1,7 @@
 //! One module per command; each returns the process exit code.
 
 mod bench;
+mod contagion;
 mod crisis;
 mod datasets;
 mod forensics;
@@ -36,5 +37,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Positions(args) => positions::run(g, args),
         Command::Sweep(args) => sweep::run(g, args),
         Command::Stress(args) => stress::run(g, args),
+        Command::Contagion(args) => contagion::run(g, args),
     }
 }
