@@ -8,6 +8,7 @@ pub mod contagion;
 pub mod lending;
 pub mod money;
 pub mod order;
+pub mod perp;
 pub mod provenance;
 pub mod rows;
 pub mod run;
@@ -22,6 +23,7 @@ pub use contagion::{
 pub use lending::{LendingEvent, LendingKind, ObservedLiquidation, Reserve};
 pub use money::{Amount, AmountError, Ray, Wad};
 pub use order::{Phase, ReplayKey};
+pub use perp::{MarginMode, PerpPosition, PerpPositionError, PerpSide};
 pub use provenance::SourceRecord;
 pub use rows::{LiquidityRow, OracleRound, PriceBar};
 pub use stress::{Distribution, StressMeta, StressRow, WorstPath};

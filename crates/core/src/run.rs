@@ -27,6 +27,30 @@ pub enum EventKind {
     /// (`amount` signed: + supply/borrow, - withdraw/repay; `reason` the
     /// kind).
     BookChange,
+    /// Perps: a margin account closed in full through the order book
+    /// (`amount` base units closed, `price` the fill, `value_usd` notional
+    /// at mark).
+    PerpLiquidation,
+    /// Perps: one step of a partial liquidation (Hyperliquid: 20% of a
+    /// position above $100k, then a cooldown).
+    PerpPartialLiquidation,
+    /// Perps: a margin account's equity fell below zero (`value_usd` the
+    /// shortfall, `price` the bankruptcy price when one position).
+    Bankruptcy,
+    /// Perps: an insurance fund movement (`value_usd` signed: + liquidation
+    /// fee in, - shortfall covered; `amount` the balance after).
+    InsuranceFund,
+    /// Perps: a profitable opposite position closed by auto-deleveraging at
+    /// the bankruptcy price (`amount` base units, `value_usd` the profit it
+    /// gave up against the mark).
+    Adl,
+    /// Perps: the backstop vault took over a margin account's positions
+    /// (`value_usd` the equity it received, negative when it absorbed a
+    /// deficit).
+    BackstopTakeover,
+    /// Perps: a shortfall charged to profitable opposite positions pro rata
+    /// (`value_usd` one account's share).
+    SocialisedLoss,
 }
 
 impl EventKind {
@@ -45,6 +69,13 @@ impl EventKind {
             EventKind::CircuitBreaker => "circuit_breaker",
             EventKind::MarginChange => "margin_change",
             EventKind::BookChange => "book_change",
+            EventKind::PerpLiquidation => "perp_liquidation",
+            EventKind::PerpPartialLiquidation => "perp_partial_liquidation",
+            EventKind::Bankruptcy => "bankruptcy",
+            EventKind::InsuranceFund => "insurance_fund",
+            EventKind::Adl => "adl",
+            EventKind::BackstopTakeover => "backstop_takeover",
+            EventKind::SocialisedLoss => "socialised_loss",
         }
     }
 
@@ -62,6 +93,13 @@ impl EventKind {
         EventKind::CircuitBreaker,
         EventKind::MarginChange,
         EventKind::BookChange,
+        EventKind::PerpLiquidation,
+        EventKind::PerpPartialLiquidation,
+        EventKind::Bankruptcy,
+        EventKind::InsuranceFund,
+        EventKind::Adl,
+        EventKind::BackstopTakeover,
+        EventKind::SocialisedLoss,
     ];
 
     /// Inverse of [`EventKind::as_str`].
@@ -112,6 +150,20 @@ pub enum Reason {
     Withdraw,
     Borrow,
     Repay,
+    /// Perps: margin account equity below the maintenance margin.
+    BelowMaintenance,
+    /// Perps: equity below the backstop threshold (Hyperliquid: 2/3 of the
+    /// maintenance margin).
+    BelowBackstop,
+    /// Perps: a liquidation fee paid into the insurance fund.
+    LiquidationFee,
+    /// Perps: the insurance fund covered a shortfall.
+    ShortfallCovered,
+    /// Perps: the insurance fund could not cover a shortfall; the loss went
+    /// to auto-deleveraging, socialisation or the backstop vault.
+    InsuranceExhausted,
+    /// Perps: a partial liquidation's cooldown holds the next step.
+    Cooldown,
 }
 
 impl Reason {
@@ -139,6 +191,12 @@ impl Reason {
             Reason::Withdraw => "withdraw",
             Reason::Borrow => "borrow",
             Reason::Repay => "repay",
+            Reason::BelowMaintenance => "below_maintenance",
+            Reason::BelowBackstop => "below_backstop",
+            Reason::LiquidationFee => "liquidation_fee",
+            Reason::ShortfallCovered => "shortfall_covered",
+            Reason::InsuranceExhausted => "insurance_exhausted",
+            Reason::Cooldown => "cooldown",
         }
     }
 
@@ -165,6 +223,12 @@ impl Reason {
         Reason::Withdraw,
         Reason::Borrow,
         Reason::Repay,
+        Reason::BelowMaintenance,
+        Reason::BelowBackstop,
+        Reason::LiquidationFee,
+        Reason::ShortfallCovered,
+        Reason::InsuranceExhausted,
+        Reason::Cooldown,
     ];
 
     /// Inverse of [`Reason::as_str`].
@@ -557,8 +621,8 @@ mod tests {
         for s in LoanStatus::ALL {
             assert_eq!(LoanStatus::parse(s.as_str()), Some(*s));
         }
-        assert_eq!(EventKind::ALL.len(), 12);
-        assert_eq!(Reason::ALL.len(), 21);
+        assert_eq!(EventKind::ALL.len(), 19);
+        assert_eq!(Reason::ALL.len(), 27);
         assert_eq!(LoanStatus::ALL.len(), 5);
         assert_eq!(Reason::parse("nope"), None);
         for m in Metric::ALL {

@@ -33,6 +33,7 @@ mod legs;
 mod names;
 pub mod oracle;
 pub mod output;
+pub mod perp;
 pub mod rules;
 pub mod scenario;
 pub mod simulate;

@@ -1,0 +1,26 @@
+//! Perpetual swaps: margin tiers, liquidation through the book, insurance
+//! fund, auto-deleveraging, socialised loss and backstop vault, replayed on
+//! the same price and oracle rules as lending and logged in the same event
+//! log ([`shortfall_core::run::EventRecord`]).
+//!
+//! - [`config`]: `[perp]` settings and presets (Binance BTCUSDT 2021 tiers,
+//!   Hyperliquid);
+//! - [`margin`]: tier lookup, maintenance and initial margin, liquidation
+//!   and bankruptcy prices, collateral haircuts (exact fixed point);
+//! - [`engine`]: the event-driven replay ([`replay`]);
+//! - [`generator`]: a seeded book calibrated to open interest;
+//! - [`output`]: outcomes, insurance fund series, loss waterfall, ledger.
+
+pub mod config;
+pub mod engine;
+pub mod generator;
+pub mod margin;
+pub mod output;
+
+pub use config::{
+    binance_btcusdt_2021, resolve_tiers, CollateralPrice, CollateralRule, InstrumentConfig,
+    LossAbsorber, PerpConfig, PerpLiquidity, PerpPreset, PerpRules, Tier, TierConfig,
+};
+pub use engine::{adl_score, default_base, replay};
+pub use generator::{generate_perp_book, PerpBookSpec, PerpInstrumentSpec};
+pub use output::*;
