@@ -9,6 +9,7 @@ pub mod lending;
 pub mod money;
 pub mod order;
 pub mod perp;
+pub mod perp_run;
 pub mod provenance;
 pub mod rows;
 pub mod run;

@@ -456,6 +456,11 @@ pub struct Summary {
     /// (and absent from `summary.json`): the run replays what happened.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hypothetical: Vec<String>,
+    /// Perpetual swaps of the run (`[perp]`): outcome counts, loss
+    /// waterfall (trader equity, fees, insurance fund, backstop vault, ADL
+    /// counterparties, socialised), ledger, totals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perp: Option<crate::perp_run::PerpSummary>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -600,6 +605,8 @@ pub struct RunOutput {
     pub series: Vec<SeriesPoint>,
     pub summary: Summary,
     pub run_meta: RunMeta,
+    /// Perpetual positions' outcomes, when the scenario has `[perp]`.
+    pub perp: Option<crate::perp_run::PerpRun>,
 }
 
 #[cfg(test)]

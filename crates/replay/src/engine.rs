@@ -2655,6 +2655,7 @@ impl Engine<'_> {
                 event_log_sha256: event_hash,
                 book_origin: book.origin.clone(),
             },
+            perp: None,
         })
     }
 
@@ -2844,6 +2845,7 @@ impl Engine<'_> {
             lending_events: self.lend_counts.clone(),
             // filled by `replay` from the scenario as written
             hypothetical: Vec::new(),
+            perp: None,
         };
         Ok((loans, series, summary))
     }

@@ -82,6 +82,7 @@ impl RunData {
             series: self.series,
             summary: self.summary,
             run_meta,
+            perp: None,
         }
     }
 }

@@ -204,6 +204,7 @@ fn output() -> RunOutput {
         events: 11,
         lending_events: None,
         hypothetical: Vec::new(),
+        perp: None,
     };
     RunOutput {
         events: events(),
@@ -223,6 +224,7 @@ fn output() -> RunOutput {
                 detail: "seed=1".into(),
             },
         },
+        perp: None,
     }
 }
 

@@ -377,6 +377,7 @@ pub fn synthetic_run(n: usize) -> shortfall_core::run::RunOutput {
         events: 0,
         lending_events: None,
         hypothetical: Vec::new(),
+        perp: None,
     };
     RunOutput {
         events: Vec::new(),
@@ -396,6 +397,7 @@ pub fn synthetic_run(n: usize) -> shortfall_core::run::RunOutput {
                 detail: "synthetic benchmark book".into(),
             },
         },
+        perp: None,
     }
 }
 

@@ -50,11 +50,11 @@ use super::margin::{
     close_value, collateral_value, maintenance_margin, mul_div_dir, notional, tier_for, upnl,
     wmul_dir,
 };
-use super::output::*;
 use crate::error::{cfg, ReplayError};
 use crate::oracle::{Oracle, OracleOutcome};
 use crate::scenario::{OracleRule, OracleSource};
 use crate::triggers::Triggers;
+use shortfall_core::perp_run::*;
 
 /// Positions held by a party outside the traders (book takers, vault), per
 /// instrument: sizes and cost bases by side.

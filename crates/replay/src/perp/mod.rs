@@ -9,13 +9,13 @@
 //!   and bankruptcy prices, collateral haircuts (exact fixed point);
 //! - [`engine`]: the event-driven replay ([`replay`]);
 //! - [`generator`]: a seeded book calibrated to open interest;
-//! - [`output`]: outcomes, insurance fund series, loss waterfall, ledger.
+//! - outcomes, insurance fund series, loss waterfall and ledger:
+//!   [`shortfall_core::perp_run`].
 
 pub mod config;
 pub mod engine;
 pub mod generator;
 pub mod margin;
-pub mod output;
 
 pub use config::{
     binance_btcusdt_2021, resolve_tiers, CollateralPrice, CollateralRule, InstrumentConfig,
@@ -23,4 +23,4 @@ pub use config::{
 };
 pub use engine::{adl_score, default_base, replay};
 pub use generator::{generate_perp_book, PerpBookSpec, PerpInstrumentSpec};
-pub use output::*;
+pub use shortfall_core::perp_run::*;

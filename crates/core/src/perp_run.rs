@@ -1,8 +1,8 @@
-//! What a perp replay produces.
+//! What a perp replay produces (outcomes, waterfall, ledger, totals).
 
+use crate::run::EventRecord;
+use crate::{MarginMode, Micros, PerpSide, Wad};
 use serde::{Deserialize, Serialize};
-use shortfall_core::run::EventRecord;
-use shortfall_core::{MarginMode, Micros, PerpSide, Wad};
 
 /// Outcome class of a position (or margin account), worst first in
 /// [`PerpStatus::rank`] order.
@@ -181,4 +181,33 @@ pub struct PerpOutput {
     pub waterfall: PerpWaterfall,
     pub ledger: PerpLedger,
     pub totals: PerpTotals,
+}
+
+/// The derivatives part of a run's summary (`summary.json` `perp`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerpSummary {
+    /// `binance_2021`, `hyperliquid` or `custom`.
+    pub preset: String,
+    /// Who takes losses the insurance fund cannot (`adl`, `socialised`,
+    /// `backstop`).
+    pub absorber: String,
+    /// Where the positions came from (snapshot or generator spec).
+    pub book_origin: String,
+    pub book_generated: bool,
+    /// Positions by outcome class ([`PerpStatus::as_str`]).
+    pub status_counts: std::collections::BTreeMap<String, u64>,
+    pub waterfall: PerpWaterfall,
+    pub ledger: PerpLedger,
+    pub totals: PerpTotals,
+}
+
+/// The derivatives outputs of a run: written as `perp_positions.parquet`
+/// (one row per input position), `perp_accounts.parquet` (one per margin
+/// account) and `perp_insurance_fund.parquet` (the fund's balance after
+/// each change); the events are in the run's one event log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerpRun {
+    pub positions: Vec<PerpPositionOutcome>,
+    pub accounts: Vec<PerpAccountOutcome>,
+    pub insurance_fund: Vec<(Micros, Wad)>,
 }
