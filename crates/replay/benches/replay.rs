@@ -153,6 +153,7 @@ fn main() {
         tool_version: "bench".into(),
         lending_events: None,
         liquidity: None,
+        perp_positions: Vec::new(),
     };
     let t = Instant::now();
     let out = run(&sc, &input).expect("run");

@@ -96,6 +96,10 @@ pub struct ReplayInput {
     /// (the latest at or before each market print) instead of the
     /// scenario's constant `frictions.liquidity.depth_usd`.
     pub liquidity: Option<Vec<LiquidityRow>>,
+    /// Perpetual positions (`datasets.perp_positions`, the snapshot at or
+    /// before the window start); used when `[perp] book.source` is
+    /// `snapshot`.
+    pub perp_positions: Vec<shortfall_core::PerpPosition>,
 }
 
 const BLOCK_SECS: i64 = 12;
@@ -730,7 +734,66 @@ fn replay_transformed(
 ) -> Result<RunOutput, ReplayError> {
     let (mut e, stat) = build(scenario, input, book, lean)?;
     e.main_loop(&stat)?;
-    e.finish(book)
+    let mut out = e.finish(book)?;
+    attach_perp(scenario, input, lean, &mut out)?;
+    Ok(out)
+}
+
+/// Replays the scenario's `[perp]` and puts its events in the run's one
+/// event log: both logs merged by time (lending first on a tie, each in
+/// its own order), renumbered, liquidation records following their
+/// events; the log's hash is recomputed. No-op without `[perp]`.
+pub(crate) fn attach_perp(
+    scenario: &Scenario,
+    input: &ReplayInput,
+    lean: bool,
+    out: &mut RunOutput,
+) -> Result<(), ReplayError> {
+    let Some((perp, summary)) = crate::perp::scenario::replay_scenario(scenario, input, lean)?
+    else {
+        return Ok(());
+    };
+    let (perp_events, run) = crate::perp::scenario::run_tables(perp);
+    out.summary.events += summary.totals.events;
+    out.summary.perp = Some(summary);
+    out.perp = Some(run);
+    if lean {
+        return Ok(());
+    }
+    let lending = std::mem::take(&mut out.events);
+    let mut remap = vec![0u64; lending.len()];
+    let mut merged = Vec::with_capacity(lending.len() + perp_events.len());
+    let (mut a, mut b) = (
+        lending.into_iter().peekable(),
+        perp_events.into_iter().peekable(),
+    );
+    loop {
+        let take_lending = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x.ts <= y.ts,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let mut ev = if take_lending {
+            let ev = a.next().expect("peeked");
+            if let Some(slot) = remap.get_mut(ev.seq as usize) {
+                *slot = merged.len() as u64;
+            }
+            ev
+        } else {
+            b.next().expect("peeked")
+        };
+        ev.seq = merged.len() as u64;
+        merged.push(ev);
+    }
+    for l in &mut out.liquidations {
+        if let Some(s) = remap.get(l.seq as usize) {
+            l.seq = *s;
+        }
+    }
+    out.run_meta.event_log_sha256 = eventjson::hash_events(&merged);
+    out.events = merged;
+    Ok(())
 }
 
 /// A static event stream in replay order.
@@ -744,6 +807,15 @@ fn build<'a>(
     lean: bool,
 ) -> Result<(Engine<'a>, Stream), ReplayError> {
     scenario.validate()?;
+    if scenario.policy.preset == Preset::None && !book.positions.is_empty() {
+        return Err(cfg(
+            "policy",
+            format!(
+                "missing: the lending book has {} positions but the scenario has no lending rules",
+                book.positions.len()
+            ),
+        ));
+    }
     let (start, end) = scenario.window_micros()?;
     // Market bars: the input's, plus constant ones for `market.pegs`.
     let pegged = peg_bars(scenario, &input.prices);
@@ -1693,6 +1765,8 @@ impl Engine<'_> {
                 let spot_v = mul_div_down(cv, WAD, mat).unwrap_or(0);
                 mul_div_down(spot_v, WAD, dv).unwrap_or(i128::MAX)
             }
+            // No lending rules: the book is empty (checked in `build`).
+            Preset::None => return None,
         })
     }
 

@@ -142,6 +142,7 @@ peg = 1
             tool_version: "test".into(),
             lending_events: None,
             liquidity: None,
+            perp_positions: Vec::new(),
         };
         (sc, input)
     }

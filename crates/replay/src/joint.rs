@@ -165,6 +165,8 @@ pub fn replay_joint(
             .filter_map(|a| a.low_market.map(|l| (a.name.clone(), l)))
             .collect();
         let mut out = e.finish(members[k].book).map_err(|e| named(k, e))?;
+        // A member's perpetual swaps replay on their own (not coupled).
+        attach_perp(&applied[k].0, &applied[k].1, lean, &mut out).map_err(|e| named(k, e))?;
         let m = &mut out.run_meta;
         out.summary.hypothetical = crate::transforms::describe(members[k].scenario);
         m.resolved_config = members[k].scenario.resolved_toml();

@@ -36,7 +36,14 @@ pub struct Scenario {
     pub market: MarketConfig,
     #[serde(default)]
     pub book: BookConfig,
+    /// Lending rules; absent in a derivatives-only scenario (then the
+    /// lending book must be empty).
+    #[serde(default = "Policy::none", skip_serializing_if = "Policy::is_none")]
     pub policy: Policy,
+    /// Perpetual swaps replayed on the same prices and oracle rules, in
+    /// the same event log ([`crate::perp`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perp: Option<crate::perp::PerpConfig>,
     #[serde(default)]
     pub oracle: OracleConfig,
     #[serde(default)]
@@ -78,6 +85,10 @@ pub struct Datasets {
     pub liquidity: Option<String>,
     pub positions: Option<String>,
     pub gas: Option<String>,
+    /// Perpetual positions (`perp_positions` table; `[perp] book.source =
+    /// "snapshot"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perp_positions: Option<String>,
 }
 
 /// Which price bars make the market price.
@@ -132,6 +143,8 @@ pub enum Preset {
     MakerFlip,
     /// Maker Dog + Clipper (Dutch auction).
     MakerClip,
+    /// No lending protocol: a derivatives-only scenario (`[perp]`).
+    None,
 }
 
 impl Preset {
@@ -314,6 +327,27 @@ pub struct Policy {
     #[serde(default)]
     pub maker: MakerParams,
     pub dynamic_margin: Option<DynamicMargin>,
+}
+
+impl Policy {
+    /// No lending rules (a derivatives-only scenario).
+    pub fn none() -> Policy {
+        Policy {
+            preset: Preset::None,
+            warn_health: d_warn(),
+            close_factor: None,
+            min_base_max_close_factor_usd: d_min_base(),
+            min_leftover_usd: d_min_leftover(),
+            assets: BTreeMap::new(),
+            maker: MakerParams::default(),
+            dynamic_margin: None,
+        }
+    }
+
+    /// True for [`Policy::none`] (left out of the resolved config).
+    pub fn is_none(&self) -> bool {
+        *self == Policy::none()
+    }
 }
 
 fn d_warn() -> Wad {
@@ -692,6 +726,20 @@ impl Scenario {
     /// Checks values the types cannot.
     pub fn validate(&self) -> Result<(), ReplayError> {
         self.window_micros()?;
+        if self.policy.preset == Preset::None {
+            if self.perp.is_none() {
+                return Err(cfg(
+                    "policy",
+                    "missing: a scenario needs [policy] (lending), [perp] (perpetual swaps) or both",
+                ));
+            }
+            if self.book.source == BookSource::Generated || self.datasets.positions.is_some() {
+                return Err(cfg(
+                    "policy.preset",
+                    "the scenario has a lending book but no lending rules",
+                ));
+            }
+        }
         for (a, p) in &self.policy.assets {
             let k = |f: &str| format!("policy.assets.{a}.{f}");
             if p.decimals > 18 {

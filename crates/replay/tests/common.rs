@@ -57,6 +57,7 @@ pub fn input(prices: Vec<PriceBar>, legs: Vec<PositionLeg>) -> ReplayInput {
         tool_version: "0.1.0-test".into(),
         lending_events: None,
         liquidity: None,
+        perp_positions: Vec::new(),
     }
 }
 

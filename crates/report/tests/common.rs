@@ -120,6 +120,7 @@ pub fn make_run_with(coll: &str, close_factor: Option<f64>, extra: &str) -> RunD
         tool_version: "shortfall 0.1.0-test".into(),
         lending_events: None,
         liquidity: None,
+        perp_positions: Vec::new(),
     };
     let out = run(&sc, &input).unwrap();
     let cmd: Vec<String> = ["replay", "--scenario", "it's here.toml"]
@@ -133,5 +134,6 @@ pub fn make_run_with(coll: &str, close_factor: Option<f64>, extra: &str) -> RunD
         loans: out.loans,
         series: out.series,
         summary: out.summary,
+        perp: out.perp,
     }
 }

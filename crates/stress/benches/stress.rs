@@ -68,6 +68,7 @@ fn main() {
         tool_version: "bench".into(),
         lending_events: None,
         liquidity: None,
+        perp_positions: Vec::new(),
     };
     println!("{crisis}: inputs loaded in {:.2?}", t.elapsed());
     let params = |paths| Params {

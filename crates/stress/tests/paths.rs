@@ -40,6 +40,7 @@ fn crisis(name: &str) -> (Crisis, ReplayInput) {
         tool_version: "test".into(),
         lending_events: None,
         liquidity: None,
+        perp_positions: Vec::new(),
     };
     (
         Crisis {

@@ -53,6 +53,7 @@ fn main() {
         tool_version: "bench".into(),
         lending_events: None,
         liquidity: None,
+        perp_positions: Vec::new(),
     };
     println!("{crisis}: inputs loaded in {:.2?}", t.elapsed());
     let asset = sc

@@ -25,6 +25,7 @@ fn input(pack: &Path) -> ReplayInput {
         tool_version: "test".into(),
         lending_events: None,
         liquidity: None,
+        perp_positions: Vec::new(),
     }
 }
 

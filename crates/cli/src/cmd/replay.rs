@@ -320,6 +320,7 @@ pub fn load_input(
         tool_version: super::tool_version(),
         lending_events,
         liquidity,
+        perp_positions: Vec::new(),
     })
 }
 

@@ -206,6 +206,20 @@ pub struct PerpConfig {
     /// Collateral assets (each must be listed or have bars).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub collateral: BTreeMap<String, CollateralRule>,
+    /// Where the positions come from (in a scenario).
+    #[serde(default)]
+    pub book: PerpBookConfig,
+}
+
+/// `[perp.book]`: the `datasets.perp_positions` snapshot, or a book
+/// generated from `generator` and the scenario's seed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerpBookConfig {
+    #[serde(default)]
+    pub source: crate::scenario::BookSource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<super::generator::PerpBookSpec>,
 }
 
 fn d_index() -> OracleRule {
@@ -236,6 +250,7 @@ impl PerpConfig {
             liquidity: PerpLiquidity::default(),
             instruments: BTreeMap::new(),
             collateral: BTreeMap::new(),
+            book: PerpBookConfig::default(),
         }
     }
 

@@ -16,6 +16,7 @@ pub mod config;
 pub mod engine;
 pub mod generator;
 pub mod margin;
+pub mod scenario;
 
 pub use config::{
     binance_btcusdt_2021, resolve_tiers, CollateralPrice, CollateralRule, InstrumentConfig,
