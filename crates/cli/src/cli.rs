@@ -194,7 +194,9 @@ pub struct IngestArgs {
     /// Input format: binance-klines, cdd, coinapi-json, chainlink-rounds,
     /// csv, parquet (prices and oracle rounds); events-csv (lending events
     /// from exports); rpc-logs, cryo-logs (EVM logs decoded into
-    /// lending_events and oracle_rounds).
+    /// lending_events and oracle_rounds); perp-positions-csv (perp position
+    /// exports with a mapping, into perp_positions); hyperliquid-liquidations
+    /// (Hyperliquid's liquidation export, into perp_liquidations).
     #[arg(long, value_name = "FORMAT")]
     pub format: String,
     /// Dataset folder to create or add to.
@@ -221,8 +223,8 @@ pub struct IngestArgs {
     /// Decimals of integer answers or prices (Chainlink: 8 for USD feeds, 18 for ETH feeds).
     #[arg(long)]
     pub decimals: Option<u32>,
-    /// Column mapping for `csv`, `parquet` and `events-csv` (TOML file; for
-    /// events see datasets/mappings/).
+    /// Column mapping for `csv`, `parquet`, `events-csv` and
+    /// `perp-positions-csv` (TOML file; for events see datasets/mappings/).
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
     /// `events-csv`: the export's reserves file (decimals, liquidation

@@ -27,6 +27,7 @@ pub mod events;
 pub mod formats;
 pub mod num;
 pub mod options;
+pub mod perp;
 pub mod timefmt;
 mod validate;
 

@@ -24,7 +24,6 @@ accounts = 400
 venue = "binance"
 [[perp.book.generator.instruments]]
 instrument = "BTCUSDT"
-start_price = 8000
 open_interest_usd = 20000000
 "#;
 

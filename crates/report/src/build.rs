@@ -782,5 +782,9 @@ pub fn build_report(run: &RunData, opts: &ReportOptions) -> Result<Report, Repor
         },
         methodology,
         limitations,
+        perp: s
+            .perp
+            .as_ref()
+            .map(|p| crate::perp::build_perp(p, run.perp.as_ref(), opts.top_n.max(1))),
     })
 }

@@ -761,3 +761,45 @@ pub fn contagion_bad_debt_svg(bars: &[crate::contagion::BarRow]) -> Result<Strin
     }
     Ok(svg)
 }
+
+/// The insurance fund of a perp run over time (a step line).
+pub fn perp_fund_svg(points: &[crate::perp::FundPoint]) -> Result<String, ReportError> {
+    let mut svg = String::new();
+    if points.len() < 2 {
+        return Ok(svg);
+    }
+    let origin = (points[0].secs as f64 / 3600.0).floor() * 3600.0;
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .map(|p| ((p.secs as f64 - origin) / 3600.0, p.balance_usd.to_f64()))
+        .collect();
+    let x1 = xy[xy.len() - 1].0.max(1.0);
+    let ymax = xy.iter().fold(0.0f64, |a, (_, y)| a.max(*y)).max(1.0) * 1.1;
+    // A step line: each balance holds until the next change.
+    let mut steps = Vec::with_capacity(xy.len() * 2);
+    for (i, p) in xy.iter().enumerate() {
+        if i > 0 {
+            steps.push((p.0, xy[i - 1].1));
+        }
+        steps.push(*p);
+    }
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 260)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let fmt_x = |h: &f64| time_label(origin, *h);
+        let mut c = usd_panel(
+            &root,
+            "Insurance fund balance (USD)",
+            (0.0, x1),
+            ymax,
+            &fmt_x,
+        )?;
+        c.draw_series(
+            AreaSeries::new(steps.iter().copied(), 0.0, MARKET.mix(0.15))
+                .border_style(MARKET.stroke_width(2)),
+        )
+        .map_err(chart_err)?;
+        root.present().map_err(chart_err)?;
+    }
+    Ok(svg)
+}

@@ -19,6 +19,7 @@ mod error;
 pub mod format;
 pub mod model;
 pub mod observed;
+pub mod perp;
 pub mod render;
 pub mod settings;
 pub mod stress;

@@ -223,6 +223,9 @@ pub struct Report {
     pub provenance: Provenance,
     pub methodology: Vec<String>,
     pub limitations: Vec<String>,
+    /// Perpetual swaps (runs with `[perp]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perp: Option<crate::perp::PerpSection>,
 }
 
 /// One headline figure of two runs.

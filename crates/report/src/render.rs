@@ -138,9 +138,14 @@ impl Templates {
 
     /// The HTML of a run report.
     pub fn render_report(&self, r: &Report) -> Result<String, ReportError> {
+        let fund = match &r.perp {
+            Some(p) => charts::perp_fund_svg(&p.fund)?,
+            None => String::new(),
+        };
         let charts = [
             ("timeline_svg", charts::timeline_svg(&r.timeline)?),
             ("waterfall_svg", charts::waterfall_svg(&r.waterfall)?),
+            ("perp_fund_svg", fund),
         ];
         self.render("report.html", "r", r, &charts)
     }

@@ -1,5 +1,6 @@
 //! A run folder: `reports/<scenario>/<run_id>/` with the event log,
-//! liquidations, loans and series as parquet, `run.json` (provenance) and
+//! liquidations, loans and series as parquet (and, for runs with perpetual
+//! swaps, `perp_positions`, `perp_accounts` and `perp_insurance_fund`), `run.json` (provenance) and
 //! `summary.json` (headline figures).
 //!
 //! [`write_run`] is atomic at the folder level: every file is written and
@@ -13,6 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use shortfall_core::perp_run::PerpRun;
 use shortfall_core::run::{
     EventRecord, LiquidationRecord, LoanOutcome, RunMeta, RunOutput, SeriesPoint, Summary,
 };
@@ -25,6 +27,11 @@ pub const EVENTS_FILE: &str = "events.parquet";
 pub const LIQUIDATIONS_FILE: &str = "liquidations.parquet";
 pub const LOANS_FILE: &str = "loans.parquet";
 pub const SERIES_FILE: &str = "series.parquet";
+/// Perp runs only: one row per input position, one per margin account, and
+/// the insurance fund's balance (absent when the run has no `[perp]`).
+pub const PERP_POSITIONS_FILE: &str = "perp_positions.parquet";
+pub const PERP_ACCOUNTS_FILE: &str = "perp_accounts.parquet";
+pub const PERP_INSURANCE_FUND_FILE: &str = "perp_insurance_fund.parquet";
 pub const RUN_FILE: &str = "run.json";
 pub const SUMMARY_FILE: &str = "summary.json";
 
@@ -56,6 +63,9 @@ pub struct RunData {
     pub series: Vec<SeriesPoint>,
     pub summary: Summary,
     pub run: RunJson,
+    /// Perpetual positions' outcomes, when the run had `[perp]` (the
+    /// `perp_*.parquet` files exist).
+    pub perp: Option<PerpRun>,
 }
 
 impl RunData {
@@ -69,6 +79,7 @@ impl RunData {
             loans: out.loans,
             series: out.series,
             summary: out.summary,
+            perp: out.perp,
         }
     }
 
@@ -82,7 +93,7 @@ impl RunData {
             series: self.series,
             summary: self.summary,
             run_meta,
-            perp: None,
+            perp: self.perp,
         }
     }
 }
@@ -108,7 +119,7 @@ pub fn run_files(
     command_line: &[String],
 ) -> Result<Vec<(&'static str, Vec<u8>)>, StoreError> {
     let p = Path::new;
-    Ok(vec![
+    let mut files = vec![
         (EVENTS_FILE, table_bytes(&out.events, p(EVENTS_FILE))?),
         (
             LIQUIDATIONS_FILE,
@@ -121,7 +132,24 @@ pub fn run_files(
             to_json_bytes(&RunJson::new(&out.run_meta, command_line), p(RUN_FILE))?,
         ),
         (SUMMARY_FILE, to_json_bytes(&out.summary, p(SUMMARY_FILE))?),
-    ])
+    ];
+    if let Some(perp) = &out.perp {
+        files.extend([
+            (
+                PERP_POSITIONS_FILE,
+                table_bytes(&perp.positions, p(PERP_POSITIONS_FILE))?,
+            ),
+            (
+                PERP_ACCOUNTS_FILE,
+                table_bytes(&perp.accounts, p(PERP_ACCOUNTS_FILE))?,
+            ),
+            (
+                PERP_INSURANCE_FUND_FILE,
+                table_bytes(&perp.insurance_fund, p(PERP_INSURANCE_FUND_FILE))?,
+            ),
+        ]);
+    }
+    Ok(files)
 }
 
 fn sibling(dir: &Path, tag: &str) -> PathBuf {
@@ -226,5 +254,31 @@ pub fn read_run_without_events(dir: &Path) -> Result<RunData, StoreError> {
         series: parquet_io::read_rows(&dir.join(SERIES_FILE))?,
         summary: read_json(&dir.join(SUMMARY_FILE))?,
         run: read_json(&dir.join(RUN_FILE))?,
+        perp: read_perp(dir)?,
     })
+}
+
+/// The `perp_*.parquet` files of a run folder: all three, or none (a
+/// lending-only run); one without the others is an error.
+pub fn read_perp(dir: &Path) -> Result<Option<PerpRun>, StoreError> {
+    let names = [
+        PERP_POSITIONS_FILE,
+        PERP_ACCOUNTS_FILE,
+        PERP_INSURANCE_FUND_FILE,
+    ];
+    let present: Vec<bool> = names.iter().map(|n| dir.join(n).is_file()).collect();
+    if present.iter().all(|p| !p) {
+        return Ok(None);
+    }
+    if let Some(i) = present.iter().position(|p| !p) {
+        return Err(StoreError::BadFile {
+            path: dir.join(names[i]),
+            message: "missing: a perp run folder has perp_positions, perp_accounts and perp_insurance_fund".into(),
+        });
+    }
+    Ok(Some(PerpRun {
+        positions: parquet_io::read_rows(&dir.join(PERP_POSITIONS_FILE))?,
+        accounts: parquet_io::read_rows(&dir.join(PERP_ACCOUNTS_FILE))?,
+        insurance_fund: parquet_io::read_rows(&dir.join(PERP_INSURANCE_FUND_FILE))?,
+    }))
 }

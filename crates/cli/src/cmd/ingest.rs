@@ -207,7 +207,93 @@ fn run_logs(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Options of the formats that take only a window and the bad-row policy.
+fn basic_options(args: &IngestArgs) -> anyhow::Result<IngestOptions> {
+    Ok(IngestOptions {
+        window: args.window.as_deref().map(parse_window).transpose()?,
+        on_bad_row: match args.on_bad_row {
+            BadRow::Fail => OnBadRow::Fail,
+            BadRow::Skip => OnBadRow::Skip,
+        },
+        ..IngestOptions::default()
+    })
+}
+
+/// Refuses the flags of other formats.
+fn only_mapping_flags(args: &IngestArgs, format: &str, mapping: bool) -> anyhow::Result<()> {
+    if args.reserves.is_some()
+        || !args.blocks.is_empty()
+        || args.contracts.is_some()
+        || args.tokens.is_some()
+        || args.estimate_block_times
+        || args.decimals.is_some()
+        || args.base.is_some()
+        || args.quote.is_some()
+        || args.venue.is_some()
+        || args.feed.is_some()
+    {
+        bail!(
+            "--format {format} takes only --dataset, --window, --on-bad-row{}",
+            if mapping { ", --mapping and --map" } else { "" }
+        );
+    }
+    if !mapping && (args.mapping.is_some() || !args.map.is_empty()) {
+        bail!("--mapping and --map do not apply to --format {format} (its columns are fixed)");
+    }
+    Ok(())
+}
+
+/// `--format perp-positions-csv`: position exports with a mapping (file
+/// and/or `--map KEY=VALUE`, e.g. `--map snapshot_at=2021-04-18T00:00:00Z`)
+/// into `perp_positions`.
+fn run_perp_positions(g: &Global, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    use shortfall_ingest::perp::{ingest_perp_positions, PerpPositionsMapping, POSITIONS_FORMAT};
+    only_mapping_flags(args, POSITIONS_FORMAT, true)?;
+    let mut m = match &args.mapping {
+        Some(path) => PerpPositionsMapping::from_file(path)?,
+        None if args.map.is_empty() => bail!(
+            "--format {POSITIONS_FORMAT} needs --mapping FILE or --map KEY=VALUE pairs (see README, Input formats)"
+        ),
+        None => PerpPositionsMapping::default(),
+    };
+    for pair in &args.map {
+        let (k, v) = pair
+            .split_once('=')
+            .with_context(|| format!("--map `{pair}`: expected KEY=VALUE"))?;
+        m.set(k, v)?;
+    }
+    m.check()?;
+    let opts = basic_options(args)?;
+    let mut ds = Dataset::open_or_new(&args.dataset)?;
+    let out = ingest_perp_positions(&args.files, &m, &opts, &super::tool_version())?;
+    warn_all(g, &out.warnings);
+    let report = ds.add(out.rows, out.sources.clone())?;
+    ds.commit()?;
+    print_sources(g, &args.dataset, &out.sources, &report);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--format hyperliquid-liquidations`: Hyperliquid's liquidation export
+/// into `perp_liquidations` (forensics).
+fn run_hyperliquid(g: &Global, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    use shortfall_ingest::perp::{ingest_hyperliquid_liquidations, HYPERLIQUID_FORMAT};
+    only_mapping_flags(args, HYPERLIQUID_FORMAT, false)?;
+    let opts = basic_options(args)?;
+    let mut ds = Dataset::open_or_new(&args.dataset)?;
+    let out = ingest_hyperliquid_liquidations(&args.files, &opts, &super::tool_version())?;
+    warn_all(g, &out.warnings);
+    let report = ds.add(out.rows, out.sources.clone())?;
+    ds.commit()?;
+    print_sources(g, &args.dataset, &out.sources, &report);
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    match args.format.trim() {
+        shortfall_ingest::perp::POSITIONS_FORMAT => return run_perp_positions(g, &args),
+        shortfall_ingest::perp::HYPERLIQUID_FORMAT => return run_hyperliquid(g, &args),
+        _ => {}
+    }
     let log_format = shortfall_ingest::chain::LogFormat::parse(&args.format);
     if args.format.trim() == shortfall_ingest::events::FORMAT || log_format.is_some() {
         let opts = IngestOptions {

@@ -6,6 +6,7 @@ mod crisis;
 mod datasets;
 mod forensics;
 mod ingest;
+pub mod perp_input;
 mod positions;
 mod query;
 pub mod replay;

@@ -311,6 +311,13 @@ pub fn load_input(
         }
         None => None,
     };
+    let perp_positions = match &ds.perp_positions {
+        Some(r) => {
+            spinner.set_message("loading perp positions");
+            super::perp_input::load_perp_positions(g, scenario_path, r, start, &mut input_hashes)?
+        }
+        None => Vec::new(),
+    };
     Ok(ReplayInput {
         prices,
         oracle_rounds,
@@ -320,7 +327,7 @@ pub fn load_input(
         tool_version: super::tool_version(),
         lending_events,
         liquidity,
-        perp_positions: Vec::new(),
+        perp_positions,
     })
 }
 
@@ -379,18 +386,51 @@ pub fn execute(
             s.hypothetical.join("; ")
         );
     }
-    println!(
-        "book              {} positions ({})",
-        s.positions, s.book_origin
-    );
-    println!("initial debt      {} USD", usd(s.initial_debt_usd));
-    println!("bad debt          {} USD", usd(s.bad_debt_usd));
-    println!("NPL count         {} of {}", s.npl_count, s.positions);
-    println!(
-        "liquidated volume {} USD in {} liquidations",
-        usd(s.liquidated_volume_usd),
-        s.liquidation_count
-    );
+    if s.preset != "none" {
+        println!(
+            "book              {} positions ({})",
+            s.positions, s.book_origin
+        );
+        println!("initial debt      {} USD", usd(s.initial_debt_usd));
+        println!("bad debt          {} USD", usd(s.bad_debt_usd));
+        println!("NPL count         {} of {}", s.npl_count, s.positions);
+        println!(
+            "liquidated volume {} USD in {} liquidations",
+            usd(s.liquidated_volume_usd),
+            s.liquidation_count
+        );
+    }
+    if let Some(p) = &s.perp {
+        let t = &p.totals;
+        let w = &p.waterfall;
+        println!(
+            "perp book         {} positions, {} accounts ({})",
+            t.positions, t.accounts, p.book_origin
+        );
+        let counts: Vec<String> = p
+            .status_counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        println!("perp outcomes     {}", counts.join(", "));
+        println!(
+            "perp shortfall    {} USD: insurance fund {}, ADL {}, backstop {}, socialised {}, unabsorbed {}",
+            usd(w.shortfall_usd),
+            usd(w.insurance_fund_usd),
+            usd(w.adl_usd),
+            usd(w.backstop_usd),
+            usd(w.socialised_usd),
+            usd(w.unabsorbed_usd)
+        );
+        println!(
+            "insurance fund    {} -> {} USD (low {}); {} ADL fills on {} accounts",
+            usd(t.insurance_fund_start_usd),
+            usd(t.insurance_fund_end_usd),
+            usd(t.insurance_fund_min_usd),
+            t.adl_events,
+            t.deleveraged_accounts
+        );
+    }
     if let Some(c) = &s.lending_events {
         let ignored: u64 = c.ignored.values().sum();
         println!(

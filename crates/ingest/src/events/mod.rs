@@ -218,14 +218,14 @@ fn record(
 }
 
 /// A CSV file's header and records, with column lookup by name.
-struct Table<'b> {
-    names: Vec<String>,
-    rdr: csv::Reader<&'b [u8]>,
-    lines: Lines<'b>,
+pub(crate) struct Table<'b> {
+    pub(crate) names: Vec<String>,
+    pub(crate) rdr: csv::Reader<&'b [u8]>,
+    pub(crate) lines: Lines<'b>,
 }
 
 impl<'b> Table<'b> {
-    fn open(ctx: &FileCtx, bytes: &'b [u8]) -> Result<Self, IngestError> {
+    pub(crate) fn open(ctx: &FileCtx, bytes: &'b [u8]) -> Result<Self, IngestError> {
         check_not_empty(ctx, bytes)?;
         let mut rdr = csv_reader(bytes, b',', false);
         let mut lines = Lines::new(bytes);
@@ -242,7 +242,12 @@ impl<'b> Table<'b> {
     }
 
     /// Index of a mapped column, or a structural error listing the header.
-    fn index(&self, ctx: &FileCtx, what: &str, column: &str) -> Result<usize, IngestError> {
+    pub(crate) fn index(
+        &self,
+        ctx: &FileCtx,
+        what: &str,
+        column: &str,
+    ) -> Result<usize, IngestError> {
         self.names.iter().position(|n| n == column).ok_or_else(|| {
             ctx.structure(format!(
                 "mapped column `{column}` ({what}) is not in the header: {}",
@@ -251,7 +256,7 @@ impl<'b> Table<'b> {
         })
     }
 
-    fn opt_index(
+    pub(crate) fn opt_index(
         &self,
         ctx: &FileCtx,
         what: &str,
@@ -265,14 +270,14 @@ impl<'b> Table<'b> {
 }
 
 /// One row being read: the record, its line and the header, for messages.
-struct Row<'r> {
-    rec: &'r ByteRecord,
-    loc: Location,
-    names: &'r [String],
+pub(crate) struct Row<'r> {
+    pub(crate) rec: &'r ByteRecord,
+    pub(crate) loc: Location,
+    pub(crate) names: &'r [String],
 }
 
 impl Row<'_> {
-    fn raw(&self, i: usize) -> &[u8] {
+    pub(crate) fn raw(&self, i: usize) -> &[u8] {
         num::trim(self.rec.get(i).unwrap_or_default())
     }
 
@@ -280,19 +285,23 @@ impl Row<'_> {
         i.is_some_and(|i| !self.raw(i).is_empty())
     }
 
-    fn bad(&self, ctx: &FileCtx, i: usize, expected: &str) -> IngestError {
+    pub(crate) fn bad(&self, ctx: &FileCtx, i: usize, expected: &str) -> IngestError {
         ctx.bad_value(self.loc, &self.names[i], expected, self.raw(i))
     }
 
     /// Non-empty UTF-8 text.
-    fn text(&self, ctx: &FileCtx, i: usize) -> Result<String, IngestError> {
+    pub(crate) fn text(&self, ctx: &FileCtx, i: usize) -> Result<String, IngestError> {
         match self.opt_text(ctx, Some(i))? {
             Some(t) => Ok(t),
             None => Err(self.bad(ctx, i, "a value")),
         }
     }
 
-    fn opt_text(&self, ctx: &FileCtx, i: Option<usize>) -> Result<Option<String>, IngestError> {
+    pub(crate) fn opt_text(
+        &self,
+        ctx: &FileCtx,
+        i: Option<usize>,
+    ) -> Result<Option<String>, IngestError> {
         let Some(i) = i else { return Ok(None) };
         let raw = self.raw(i);
         if raw.is_empty() {
@@ -303,7 +312,11 @@ impl Row<'_> {
             .map_err(|_| self.bad(ctx, i, "UTF-8 text"))
     }
 
-    fn opt_i64(&self, ctx: &FileCtx, i: Option<usize>) -> Result<Option<i64>, IngestError> {
+    pub(crate) fn opt_i64(
+        &self,
+        ctx: &FileCtx,
+        i: Option<usize>,
+    ) -> Result<Option<i64>, IngestError> {
         let Some(i) = i else { return Ok(None) };
         if self.raw(i).is_empty() {
             return Ok(None);

@@ -34,6 +34,9 @@ use crate::error::{cfg, ReplayError};
 #[serde(deny_unknown_fields)]
 pub struct PerpInstrumentSpec {
     pub instrument: String,
+    /// Price the book is placed at; absent (0) in a scenario: the first
+    /// market close of the instrument's base in the window.
+    #[serde(default)]
     pub start_price: Wad,
     /// Open interest (one side's notional) at the start price, USD.
     pub open_interest_usd: Wad,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use shortfall_core::perp_run::{PerpOutput, PerpRun, PerpSummary};
-use shortfall_core::PerpPosition;
+use shortfall_core::{PerpPosition, Wad};
 
 use super::config::PerpConfig;
 use super::generator::generate_perp_book;
@@ -38,6 +38,27 @@ pub fn resolve_positions(
                 .first()
                 .ok_or_else(|| cfg("perp.book.generator.instruments", "must not be empty"))?;
             let tiers = p.tiers_for(&first.instrument)?;
+            // Start prices from the data where the spec gives none.
+            let mut spec = spec.clone();
+            if spec.instruments.iter().any(|i| i.start_price == Wad::ZERO) {
+                let first_close = crate::engine::start_prices(sc, input)?;
+                for (k, i) in spec.instruments.iter_mut().enumerate() {
+                    if i.start_price == Wad::ZERO {
+                        let base = p
+                            .instruments
+                            .get(&i.instrument)
+                            .and_then(|c| c.base.clone())
+                            .unwrap_or_else(|| super::engine::default_base(&i.instrument));
+                        i.start_price = *first_close.get(&base).ok_or_else(|| {
+                            cfg(
+                                &format!("perp.book.generator.instruments.{k}.start_price"),
+                                format!("not given and no {base} price in the window"),
+                            )
+                        })?;
+                    }
+                }
+            }
+            let spec = &spec;
             let book = generate_perp_book(spec, sc.seed, Some(&tiers))?;
             Ok((
                 book,

@@ -9,6 +9,9 @@ pub mod liquidity;
 pub mod loans;
 pub mod observed_liquidations;
 pub mod oracle_rounds;
+pub mod perp_liquidations;
+pub mod perp_outcomes;
+pub mod perp_positions;
 pub mod positions;
 pub mod prices;
 pub mod reserves;
@@ -108,6 +111,11 @@ pub const TABLES: &[&TableDef] = &[
     &reserves::TABLE,
     &observed_liquidations::TABLE,
     &positions::TABLE,
+    &perp_positions::TABLE,
+    &perp_liquidations::TABLE,
+    &perp_outcomes::POSITIONS,
+    &perp_outcomes::ACCOUNTS,
+    &perp_outcomes::INSURANCE_FUND,
 ];
 
 /// Decimal128(38, 18) column from optional raw wad values.

@@ -1,0 +1,255 @@
+//! The perpetual swaps section of a run report: outcomes, the loss
+//! waterfall from trader equity to ADL counterparties, the insurance fund
+//! over time, who was auto-deleveraged and how much profit they gave up,
+//! the bankrupt accounts, and the ledger check.
+
+use serde::{Deserialize, Serialize};
+use shortfall_core::perp_run::{PerpRun, PerpStatus, PerpSummary};
+use shortfall_core::Wad;
+
+use crate::format as f;
+
+/// One line of the perp loss waterfall.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerpLossRow {
+    pub label: String,
+    pub value: String,
+    pub value_usd: Wad,
+    pub share: String,
+}
+
+/// An auto-deleveraged position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdlRow {
+    pub account: String,
+    pub instrument: String,
+    pub side: String,
+    pub size_start: String,
+    pub deleveraged: String,
+    pub profit_lost: String,
+}
+
+/// A bankrupt (or backstopped) margin account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankruptRow {
+    pub account: String,
+    pub mode: String,
+    pub status: String,
+    pub first_liquidation: String,
+    pub equity_start: String,
+    pub shortfall: String,
+    pub insurance_fund: String,
+    pub adl: String,
+    pub backstop: String,
+    pub unabsorbed: String,
+}
+
+/// A point of the insurance fund chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FundPoint {
+    pub ts: String,
+    pub secs: i64,
+    pub balance_usd: Wad,
+}
+
+/// The section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerpSection {
+    pub preset: String,
+    pub absorber: String,
+    pub book_origin: String,
+    pub book_generated: bool,
+    pub positions: String,
+    pub accounts: String,
+    pub outcomes: Vec<(String, String)>,
+    pub cards: Vec<(String, String)>,
+    pub waterfall: Vec<PerpLossRow>,
+    pub trader_equity: String,
+    pub liquidation_fees: String,
+    pub fund: Vec<FundPoint>,
+    pub adl: Vec<AdlRow>,
+    pub adl_total: String,
+    pub adl_count: String,
+    pub bankrupt: Vec<BankruptRow>,
+    pub bankrupt_count: String,
+    pub ledger_residual: String,
+    pub ledger_ok: bool,
+}
+
+/// At most this many points in the insurance fund chart (the last of each
+/// stretch kept).
+const FUND_POINTS: usize = 2000;
+
+fn status_label(s: PerpStatus) -> &'static str {
+    match s {
+        PerpStatus::Performing => "performing",
+        PerpStatus::Deleveraged => "deleveraged (ADL counterparty)",
+        PerpStatus::PartiallyLiquidated => "partially liquidated",
+        PerpStatus::Liquidated => "liquidated",
+        PerpStatus::Backstopped => "taken over by the backstop vault",
+        PerpStatus::Bankrupt => "bankrupt (shortfall absorbed)",
+    }
+}
+
+/// The section of a run with `[perp]`; `top` rows per table.
+pub fn build_perp(s: &PerpSummary, run: Option<&PerpRun>, top: usize) -> PerpSection {
+    let w = &s.waterfall;
+    let t = &s.totals;
+    let row = |label: &str, v: Wad| PerpLossRow {
+        label: label.into(),
+        value: f::usd(v),
+        value_usd: v,
+        share: f::share(v, w.shortfall_usd),
+    };
+    let waterfall = vec![
+        row("Insurance fund", w.insurance_fund_usd),
+        row("Backstop vault", w.backstop_usd),
+        row("ADL counterparties (profit given up)", w.adl_usd),
+        row("Socialised across winners", w.socialised_usd),
+        row("Unabsorbed (negative equity left)", w.unabsorbed_usd),
+    ];
+    let mut outcomes = Vec::new();
+    for st in [
+        PerpStatus::Performing,
+        PerpStatus::Deleveraged,
+        PerpStatus::PartiallyLiquidated,
+        PerpStatus::Liquidated,
+        PerpStatus::Backstopped,
+        PerpStatus::Bankrupt,
+    ] {
+        if let Some(n) = s.status_counts.get(st.as_str()) {
+            outcomes.push((status_label(st).to_string(), f::count(*n)));
+        }
+    }
+    let cards = vec![
+        (
+            "Shortfall beyond trader equity".to_string(),
+            f::usd(w.shortfall_usd),
+        ),
+        (
+            "Insurance fund".to_string(),
+            format!(
+                "{} → {}",
+                f::usd(t.insurance_fund_start_usd),
+                f::usd(t.insurance_fund_end_usd)
+            ),
+        ),
+        (
+            "Liquidations".to_string(),
+            format!(
+                "{} ({} partial)",
+                f::count(t.liquidations),
+                f::count(t.partial_liquidations)
+            ),
+        ),
+        (
+            "ADL".to_string(),
+            format!(
+                "{} fills, {} accounts",
+                f::count(t.adl_events),
+                f::count(t.deleveraged_accounts)
+            ),
+        ),
+    ];
+    let mut fund = Vec::new();
+    let mut adl = Vec::new();
+    let mut bankrupt = Vec::new();
+    let (mut adl_count, mut bankrupt_count) = (0u64, 0u64);
+    let mut adl_total = Wad::ZERO;
+    if let Some(r) = run {
+        let n = r.insurance_fund.len();
+        let stride = n.div_ceil(FUND_POINTS).max(1);
+        for (i, (ts, b)) in r.insurance_fund.iter().enumerate() {
+            if i % stride == stride - 1 || i + 1 == n || i == 0 {
+                fund.push(FundPoint {
+                    ts: f::minute(*ts),
+                    secs: ts.0 / shortfall_core::Micros::PER_SEC,
+                    balance_usd: *b,
+                });
+            }
+        }
+        // The last balance holds to the end of the window.
+        if let (Some(last), Some(end)) = (fund.last().cloned(), t.valued_to) {
+            let end_secs = end.0 / shortfall_core::Micros::PER_SEC;
+            if end_secs > last.secs {
+                fund.push(FundPoint {
+                    ts: f::minute(end),
+                    secs: end_secs,
+                    balance_usd: last.balance_usd,
+                });
+            }
+        }
+        let mut d: Vec<_> = r
+            .positions
+            .iter()
+            .filter(|p| p.deleveraged_size > Wad::ZERO)
+            .collect();
+        adl_count = d.len() as u64;
+        adl_total = d.iter().fold(Wad::ZERO, |a, p| a + p.adl_loss_usd);
+        d.sort_by(|a, b| {
+            b.adl_loss_usd
+                .cmp(&a.adl_loss_usd)
+                .then(a.account.cmp(&b.account))
+        });
+        adl = d
+            .into_iter()
+            .take(top)
+            .map(|p| AdlRow {
+                account: p.account.clone(),
+                instrument: p.instrument.clone(),
+                side: p.side.as_str().to_string(),
+                size_start: f::amount(p.size_start),
+                deleveraged: f::amount(p.deleveraged_size),
+                profit_lost: f::usd(p.adl_loss_usd),
+            })
+            .collect();
+        let mut b: Vec<_> = r
+            .accounts
+            .iter()
+            .filter(|a| a.shortfall_usd > Wad::ZERO || a.status == PerpStatus::Backstopped)
+            .collect();
+        bankrupt_count = b.len() as u64;
+        b.sort_by(|x, y| {
+            y.shortfall_usd
+                .cmp(&x.shortfall_usd)
+                .then(x.account.cmp(&y.account))
+        });
+        bankrupt = b
+            .into_iter()
+            .take(top)
+            .map(|a| BankruptRow {
+                account: a.account.clone(),
+                mode: a.margin_mode.as_str().to_string(),
+                status: status_label(a.status).to_string(),
+                first_liquidation: a.first_liquidation.map(f::minute).unwrap_or_default(),
+                equity_start: f::usd(a.equity_start_usd),
+                shortfall: f::usd(a.shortfall_usd),
+                insurance_fund: f::usd(a.insurance_fund_usd),
+                adl: f::usd(a.adl_usd),
+                backstop: f::usd(a.backstop_usd),
+                unabsorbed: f::usd(a.unabsorbed_usd),
+            })
+            .collect();
+    }
+    PerpSection {
+        preset: s.preset.clone(),
+        absorber: s.absorber.clone(),
+        book_origin: s.book_origin.clone(),
+        book_generated: s.book_generated,
+        positions: f::count(t.positions),
+        accounts: f::count(t.accounts),
+        outcomes,
+        cards,
+        waterfall,
+        trader_equity: f::usd(w.trader_equity_usd),
+        liquidation_fees: f::usd(w.liquidation_fees_usd),
+        fund,
+        adl,
+        adl_total: f::usd(adl_total),
+        adl_count: f::count(adl_count),
+        bankrupt,
+        bankrupt_count: f::count(bankrupt_count),
+        ledger_residual: f::usd(s.ledger.residual_usd),
+        ledger_ok: s.ledger.residual_usd.0.unsigned_abs() <= (t.positions as u128 + 1) * 4,
+    }
+}
