@@ -220,6 +220,9 @@ struct AssetState {
     vol_sum: f64,
     last_log_px: Option<f64>,
     res: aave::Reserve,
+    /// Compound v2: `tokensToDenom` of the market at its current price and
+    /// collateral factor ([`compound::tokens_to_denom`]), cached with `res`.
+    comp_ttd: i128,
     variable: bool,
     triggers: Triggers,
     paused_until: Micros,
@@ -918,6 +921,7 @@ fn build<'a>(
                     bonus_bps: 0,
                     fee_bps: 0,
                 },
+                comp_ttd: 0,
                 variable: true,
                 triggers: Triggers::default(),
                 paused_until: Micros(i64::MIN),
@@ -1731,11 +1735,23 @@ impl Engine<'_> {
                 aave::account_data_iter(coll.iter().map(leg), debt.iter().map(leg)).health_factor
             }
             Preset::CompoundV2 => {
-                let c = coll.iter().map(|(a, x)| self.ctoken_leg(*a, *x));
-                let d = debt
+                // compound::account_liquidity with each market's
+                // tokensToDenom cached (the same integer math).
+                let sc: i128 = coll
                     .iter()
-                    .map(|(a, x)| (x / self.assets[*a as usize].unit_div, self.comp_price(*a)));
-                let (sc, sb) = compound::account_liquidity(c, d);
+                    .map(|(a, x)| {
+                        let ctokens = self.ctokens(*a, *x);
+                        compound::mul_exp(self.assets[*a as usize].comp_ttd, ctokens)
+                    })
+                    .sum();
+                let sb: i128 = debt
+                    .iter()
+                    .map(|(a, x)| {
+                        let st = &self.assets[*a as usize];
+                        let base = if st.unit_div == 1 { *x } else { x / st.unit_div };
+                        compound::mul_exp(self.comp_price(*a), base)
+                    })
+                    .sum();
                 if sb == 0 {
                     i128::MAX
                 } else {
@@ -1777,6 +1793,11 @@ impl Engine<'_> {
     fn refresh_reserve(&mut self, a: usize) {
         let r = self.compute_reserve(a as u16);
         self.assets[a].res = r;
+        if self.preset == Preset::CompoundV2 {
+            let leg = self.ctoken_leg(a as u16, 0);
+            self.assets[a].comp_ttd =
+                compound::tokens_to_denom(leg.collateral_factor, leg.exchange_rate, leg.price);
+        }
     }
 
     fn compute_reserve(&self, a: u16) -> aave::Reserve {
@@ -1802,17 +1823,27 @@ impl Engine<'_> {
             .saturating_mul(st.unit_div)
     }
 
+    /// cTokens of an underlying amount (18-decimal units): base units
+    /// * 1e18 / rate, exact (a rate of one is the common case).
+    fn ctokens(&self, a: u16, amount: i128) -> i128 {
+        let st = &self.assets[a as usize];
+        let base = if st.unit_div == 1 {
+            amount
+        } else {
+            amount / st.unit_div
+        };
+        let rate = st.params.exchange_rate.0;
+        if rate == WAD {
+            base
+        } else {
+            mul_div_down(base, WAD, rate).unwrap_or(0)
+        }
+    }
+
     fn ctoken_leg(&self, a: u16, amount: i128) -> compound::CollateralLeg {
         let st = &self.assets[a as usize];
-        let base = amount / st.unit_div;
-        let rate = st.params.exchange_rate.0;
         compound::CollateralLeg {
-            // base * 1e18 / rate, exact (a rate of one is the common case).
-            ctokens: if rate == WAD {
-                base
-            } else {
-                mul_div_down(base, WAD, rate).unwrap_or(0)
-            },
+            ctokens: self.ctokens(a, amount),
             collateral_factor: wmul(st.params.liquidation_threshold.0, st.lt_mult.0),
             exchange_rate: st.params.exchange_rate.0,
             price: self.comp_price(a),

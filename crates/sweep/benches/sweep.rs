@@ -108,6 +108,14 @@ range = {{ from = 5000000, to = 50000000, step = 5000000 }}
     let rows = run_variants(&crises, &variants, cores, &|_| {}).expect("sweep");
     let secs = t.elapsed().as_secs_f64();
     let bad: std::collections::BTreeSet<_> = rows.iter().map(|r| r.bad_debt_usd).collect();
+    // A digest of every row: the same code and inputs give the same figure.
+    let digest = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!("{rows:?}").hash(&mut h);
+        h.finish()
+    };
+    println!("rows digest {digest:016x}");
     println!(
         "sweep: {} variants x {accounts} positions on {cores} threads in {secs:.2} s ({:.1} variants/s); {} distinct bad debt figures",
         rows.len(),

@@ -38,13 +38,22 @@ pub fn account_liquidity(
     let mut sum_c = 0i128;
     let mut sum_b = 0i128;
     for c in coll {
-        let tokens_to_denom = mul_exp(mul_exp(c.collateral_factor, c.exchange_rate), c.price);
-        sum_c += mul_exp(tokens_to_denom, c.ctokens);
+        let ttd = tokens_to_denom(c.collateral_factor, c.exchange_rate, c.price);
+        sum_c += mul_exp(ttd, c.ctokens);
     }
     for (borrow, price) in borrows {
         sum_b += mul_exp(price, borrow);
     }
     (sum_c, sum_b)
+}
+
+/// `vars.tokensToDenom = collateralFactor * exchangeRate * oraclePrice`
+/// (`getHypotheticalAccountLiquidityInternal`): a market's value of one
+/// cToken unit as collateral; a cToken balance is worth
+/// `mul_ScalarTruncate(tokensToDenom, balance)`. The same for every account
+/// of the market, so the engine caches it per market and price.
+pub fn tokens_to_denom(collateral_factor: i128, exchange_rate: i128, price: i128) -> i128 {
+    mul_exp(mul_exp(collateral_factor, exchange_rate), price)
 }
 
 /// `liquidateBorrowAllowed`: `maxClose = mul_ScalarTruncate(closeFactor, borrowBalance)`.
