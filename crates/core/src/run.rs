@@ -258,6 +258,25 @@ pub struct EventRecord {
     pub reason: Option<Reason>,
 }
 
+impl EventRecord {
+    /// An event with only its number, time and kind set.
+    pub fn new(seq: u64, ts: Micros, kind: EventKind) -> EventRecord {
+        EventRecord {
+            seq,
+            ts,
+            kind,
+            account: None,
+            asset: None,
+            amount: None,
+            value_usd: None,
+            price: None,
+            health: None,
+            actor: None,
+            reason: None,
+        }
+    }
+}
+
 /// One executed liquidation (or settled auction).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiquidationRecord {

@@ -1189,19 +1189,7 @@ impl Engine<'_> {
         if self.lean {
             return seq;
         }
-        let mut r = EventRecord {
-            seq,
-            ts,
-            kind,
-            account: None,
-            asset: None,
-            amount: None,
-            value_usd: None,
-            price: None,
-            health: None,
-            actor: None,
-            reason: None,
-        };
+        let mut r = EventRecord::new(seq, ts, kind);
         f(&mut r);
         self.events.push(r);
         seq
@@ -1748,7 +1736,11 @@ impl Engine<'_> {
                     .iter()
                     .map(|(a, x)| {
                         let st = &self.assets[*a as usize];
-                        let base = if st.unit_div == 1 { *x } else { x / st.unit_div };
+                        let base = if st.unit_div == 1 {
+                            *x
+                        } else {
+                            x / st.unit_div
+                        };
                         compound::mul_exp(self.comp_price(*a), base)
                     })
                     .sum();

@@ -145,6 +145,20 @@ pub struct Prepared {
     pub book: Book,
 }
 
+impl Prepared {
+    /// First market close of each asset in the window, the member's
+    /// transforms applied: the prices its exposure is valued at.
+    fn start_prices(&self) -> Result<BTreeMap<String, Wad>, ContagionError> {
+        let err = |source| ContagionError::Member {
+            protocol: self.spec.protocol.clone(),
+            source,
+        };
+        let (sc, input) =
+            shortfall_replay::transforms::apply(&self.scenario, &self.input).map_err(err)?;
+        start_prices(&sc, &input).map_err(err)
+    }
+}
+
 /// A contagion ready to run.
 pub struct Contagion {
     pub spec: Spec,
@@ -368,13 +382,7 @@ impl Contagion {
     pub fn exposure(&self) -> Result<Vec<Exposure>, ContagionError> {
         let mut out = Vec::new();
         for m in &self.members {
-            let err = |source| ContagionError::Member {
-                protocol: m.spec.protocol.clone(),
-                source,
-            };
-            let (sc, input) =
-                shortfall_replay::transforms::apply(&m.scenario, &m.input).map_err(err)?;
-            let px = start_prices(&sc, &input).map_err(err)?;
+            let px = m.start_prices()?;
             let mut by: BTreeMap<&str, (Wad, Wad, u64)> = BTreeMap::new();
             for p in &m.book.positions {
                 let mut held: BTreeSet<&str> = BTreeSet::new();
@@ -414,13 +422,7 @@ impl Contagion {
                 debts.push(None);
                 continue;
             }
-            let err = |source| ContagionError::Member {
-                protocol: m.spec.protocol.clone(),
-                source,
-            };
-            let (sc, input) =
-                shortfall_replay::transforms::apply(&m.scenario, &m.input).map_err(err)?;
-            let px = start_prices(&sc, &input).map_err(err)?;
+            let px = m.start_prices()?;
             let mut by: BTreeMap<&str, Wad> = BTreeMap::new();
             for p in &m.book.positions {
                 let d = p.debt.iter().fold(Wad::ZERO, |s, (a, amt)| {

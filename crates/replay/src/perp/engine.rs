@@ -914,19 +914,7 @@ impl<'a> Engine<'a> {
         if self.lean {
             return;
         }
-        let mut r = EventRecord {
-            seq,
-            ts: t,
-            kind,
-            account: None,
-            asset: None,
-            amount: None,
-            value_usd: None,
-            price: None,
-            health: None,
-            actor: None,
-            reason: None,
-        };
+        let mut r = EventRecord::new(seq, t, kind);
         f(&mut r);
         self.events.push(r);
     }
