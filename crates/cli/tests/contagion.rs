@@ -108,6 +108,7 @@ fn luna_lenders_alone_and_together() {
         assert!(html.contains(p), "{p} in the report");
     }
     assert!(!html.contains("<script"));
+    assert!(html.contains("shortfall contagion --spec luna-2022-05"));
 }
 
 #[test]

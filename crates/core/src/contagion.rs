@@ -96,6 +96,10 @@ pub struct ContagionMeta {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// How the spec was named on the command line (`luna-2022-05` or a
+    /// path); empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub spec: String,
     /// The spec file as written and its sha256.
     pub spec_text: String,
     pub spec_sha256: String,

@@ -397,9 +397,16 @@ fn list(v: &[String]) -> String {
     }
 }
 
-/// The command that wrote the contagion (the spec's path is not recorded:
-/// `<file>` is the spec shown in the provenance).
-pub const COMMAND: &str = "shortfall contagion --spec <file>";
+/// The command that wrote the contagion, with the spec as it was named
+/// (`<file>`, the spec shown in the provenance, when not recorded).
+pub fn command(meta: &ContagionMeta) -> String {
+    let spec = if meta.spec.is_empty() {
+        "<file>".to_string()
+    } else {
+        crate::build::shell_quote(&meta.spec)
+    };
+    format!("shortfall contagion --spec {spec}")
+}
 
 /// Builds the report model.
 pub fn build_contagion(
@@ -694,7 +701,7 @@ pub fn build_contagion(
         spec_sha256: meta.spec_sha256.clone(),
         spec_text: meta.spec_text.clone(),
         inputs: kv(&meta.input_hashes),
-        command: COMMAND.into(),
+        command: command(meta),
         version: meta.version.clone(),
     })
 }

@@ -106,6 +106,7 @@ fn meta() -> ContagionMeta {
         name: "eth-lenders".into(),
         title: "ETH lenders, Black Thursday".into(),
         description: Some("Three lenders holding ETH.".into()),
+        spec: String::new(),
         spec_text: "name = \"eth-lenders\"\nshared = [\"ETH\"]\n".into(),
         spec_sha256: "ab".repeat(32),
         window_start: Micros::parse("2020-03-12 00:00").unwrap(),

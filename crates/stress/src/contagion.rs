@@ -564,6 +564,7 @@ impl Contagion {
             name: self.spec.name.clone(),
             title: self.spec.title.clone().unwrap_or(self.spec.name.clone()),
             description: self.spec.description.clone(),
+            spec: String::new(),
             spec_text: self.spec_text.clone(),
             spec_sha256: self.spec_sha256(),
             window_start,

@@ -76,25 +76,22 @@ pub fn run(g: &Global, args: ContagionArgs) -> anyhow::Result<ExitCode> {
         }
     };
     spinner.finish_and_clear();
+    let mut result = result;
+    result.meta.spec = args.spec.clone();
     let dir = args.out.clone().unwrap_or_else(|| {
         g.reports_dir
             .join("contagion")
             .join(&result.meta.contagion_id)
     });
-    write_all(&dir, &path, result, &args)?;
+    write_all(&dir, result, &args)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_all(
-    dir: &Path,
-    spec_path: &Path,
-    result: ContagionRun,
-    args: &ContagionArgs,
-) -> anyhow::Result<()> {
+fn write_all(dir: &Path, result: ContagionRun, args: &ContagionArgs) -> anyhow::Result<()> {
     let command_line = vec![
         "contagion".to_string(),
         "--spec".to_string(),
-        spec_path.display().to_string(),
+        result.meta.spec.clone(),
     ];
     let ContagionRun {
         meta,
