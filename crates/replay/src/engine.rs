@@ -450,7 +450,8 @@ struct Engine<'a> {
     /// (seq, asset, time) of the last circuit breaker event logged.
     last_breaker: Option<(u64, u16, Micros)>,
     auction_incentives: Wad,
-    blocked_counts: BTreeMap<String, u64>,
+    /// Blocked attempts by reason (strings only in the summary).
+    blocked_counts: BTreeMap<Reason, u64>,
     price_div: i128,
     input_hashes: BTreeMap<String, String>,
     version: String,
@@ -1972,10 +1973,7 @@ impl Engine<'_> {
     fn block(&mut self, i: u32, t: Micros, reason: Reason, actor: &str) {
         let p = &mut self.pos[i as usize];
         p.blocks[block_class(reason)] += 1;
-        *self
-            .blocked_counts
-            .entry(reason.as_str().to_string())
-            .or_insert(0) += 1;
+        *self.blocked_counts.entry(reason).or_insert(0) += 1;
         if p.last_reason == Some(reason) {
             return;
         }
@@ -2597,10 +2595,7 @@ impl Engine<'_> {
             };
             let p = a.pos;
             self.pos[p as usize].blocks[block_class(reason)] += 1;
-            *self
-                .blocked_counts
-                .entry(reason.as_str().to_string())
-                .or_insert(0) += 1;
+            *self.blocked_counts.entry(reason).or_insert(0) += 1;
             self.log(t, EventKind::LiquidationBlocked, |r| {
                 r.account = Some(acct);
                 r.asset = Some(cname);
@@ -2935,7 +2930,11 @@ impl Engine<'_> {
             protocol_fees_usd: self.protocol_fees_usd,
             reserves_drawdown_usd: self.reserves_drawdown(bad),
             auction_incentives_usd: self.auction_incentives,
-            blocked_attempts: self.blocked_counts.clone(),
+            blocked_attempts: self
+                .blocked_counts
+                .iter()
+                .map(|(r, n)| (r.as_str().to_string(), *n))
+                .collect(),
             waterfall: wf,
             attribution: totals,
             events: n_events,
