@@ -37,6 +37,21 @@ impl PerpStatus {
             PerpStatus::Bankrupt => "bankrupt",
         }
     }
+
+    /// Every status, best first.
+    pub const ALL: [PerpStatus; 6] = [
+        PerpStatus::Performing,
+        PerpStatus::Deleveraged,
+        PerpStatus::PartiallyLiquidated,
+        PerpStatus::Liquidated,
+        PerpStatus::Backstopped,
+        PerpStatus::Bankrupt,
+    ];
+
+    /// Inverse of [`PerpStatus::as_str`].
+    pub fn parse(s: &str) -> Option<PerpStatus> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
 }
 
 /// One input position's outcome (positions in input order).
@@ -210,4 +225,19 @@ pub struct PerpRun {
     pub positions: Vec<PerpPositionOutcome>,
     pub accounts: Vec<PerpAccountOutcome>,
     pub insurance_fund: Vec<(Micros, Wad)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in PerpStatus::ALL {
+            assert_eq!(PerpStatus::parse(s.as_str()), Some(s));
+            let j = serde_json::to_string(&s).unwrap();
+            assert_eq!(j, format!("\"{}\"", s.as_str()));
+        }
+        assert_eq!(PerpStatus::parse("solvent"), None);
+    }
 }

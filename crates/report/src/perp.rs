@@ -109,14 +109,7 @@ pub fn build_perp(s: &PerpSummary, run: Option<&PerpRun>, top: usize) -> PerpSec
         row("Unabsorbed (negative equity left)", w.unabsorbed_usd),
     ];
     let mut outcomes = Vec::new();
-    for st in [
-        PerpStatus::Performing,
-        PerpStatus::Deleveraged,
-        PerpStatus::PartiallyLiquidated,
-        PerpStatus::Liquidated,
-        PerpStatus::Backstopped,
-        PerpStatus::Bankrupt,
-    ] {
+    for st in PerpStatus::ALL {
         if let Some(n) = s.status_counts.get(st.as_str()) {
             outcomes.push((status_label(st).to_string(), f::count(*n)));
         }

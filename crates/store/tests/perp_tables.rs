@@ -23,14 +23,7 @@ fn w(x: i128) -> Wad {
 const T0: i64 = 1_618_000_000_000_000;
 
 fn perp_run() -> PerpRun {
-    let statuses = [
-        PerpStatus::Performing,
-        PerpStatus::Deleveraged,
-        PerpStatus::PartiallyLiquidated,
-        PerpStatus::Liquidated,
-        PerpStatus::Backstopped,
-        PerpStatus::Bankrupt,
-    ];
+    let statuses = PerpStatus::ALL;
     let positions = statuses
         .iter()
         .enumerate()

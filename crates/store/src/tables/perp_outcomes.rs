@@ -22,24 +22,11 @@ use super::cols::{self, Reader};
 use super::{col, wad_col, CanonicalRow, ColType as T, TableDef};
 use crate::StoreError;
 
-/// Every [`PerpStatus`], for parsing the stable names back.
-const STATUSES: [PerpStatus; 6] = [
-    PerpStatus::Performing,
-    PerpStatus::Deleveraged,
-    PerpStatus::PartiallyLiquidated,
-    PerpStatus::Liquidated,
-    PerpStatus::Backstopped,
-    PerpStatus::Bankrupt,
-];
-
 fn parse_status(s: &str) -> Result<PerpStatus, String> {
-    STATUSES
-        .iter()
-        .copied()
-        .find(|v| v.as_str() == s)
-        .ok_or_else(|| {
-            "expected one of performing, deleveraged, partially_liquidated, liquidated, backstopped, bankrupt".to_string()
-        })
+    PerpStatus::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = PerpStatus::ALL.iter().map(|v| v.as_str()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
 }
 
 fn parse_side(s: &str) -> Result<PerpSide, &'static str> {
