@@ -206,6 +206,24 @@ impl Transform {
     }
 }
 
+/// The gaussian parameters a `simulated` transform gives instead of
+/// fitting them, one line each (`ETH volatility 0.03 per hour`,
+/// `BTC/ETH correlation 1`).
+pub fn given_parameters(
+    volatility: &BTreeMap<String, f64>,
+    correlation: &BTreeMap<String, f64>,
+) -> Vec<String> {
+    volatility
+        .iter()
+        .map(|(a, v)| format!("{a} volatility {v} per hour"))
+        .chain(
+            correlation
+                .iter()
+                .map(|(k, r)| format!("{k} correlation {r}")),
+        )
+        .collect()
+}
+
 /// The resolved times of a `simulated` transform (`i`: its index, for
 /// errors): checks the parameters against the scenario's window.
 pub fn simulated_spec(sc: &Scenario, i: usize) -> Result<crate::simulate::Spec, ReplayError> {
@@ -955,15 +973,7 @@ pub fn describe(sc: &Scenario) -> Vec<String> {
                 volatility,
                 correlation,
             } => {
-                let mut given: Vec<String> = volatility
-                    .iter()
-                    .map(|(a, v)| format!("{a} volatility {v} per hour"))
-                    .collect();
-                given.extend(
-                    correlation
-                        .iter()
-                        .map(|(k, r)| format!("{k} correlation {r}")),
-                );
+                let given = given_parameters(volatility, correlation);
                 format!(
                     "simulated market path #{path} (seed {seed}) of every priced asset over {} from the window start: {} fitted to the returns of {} to {}{}",
                     horizon_secs.map_or_else(|| "the whole window".to_string(), |h| format!("{h} s")),

@@ -8,7 +8,7 @@ use arrow::datatypes::{Field, Schema};
 use shortfall_core::StressRow;
 
 use crate::tables::cols;
-use crate::tables::{col, wad_col, ColType as T, TableDef};
+use crate::tables::{col, outcome, wad_col, ColType as T, TableDef};
 use crate::StoreError;
 
 pub const TABLE: TableDef = TableDef {
@@ -18,32 +18,12 @@ pub const TABLE: TableDef = TableDef {
     key: &["path"],
     columns: &[
         col("path", T::Int64, false, "path index (0-based)"),
-        col(
-            "bad_debt_usd",
-            T::Amount,
-            false,
-            "bad debt (shortfall), USD",
-        ),
-        col("npl_count", T::Int64, false, "non-performing loans"),
-        col(
-            "liquidated_volume_usd",
-            T::Amount,
-            false,
-            "debt repaid by liquidations, USD",
-        ),
-        col("liquidation_count", T::Int64, false, "liquidations"),
-        col(
-            "penalty_usd",
-            T::Amount,
-            false,
-            "liquidation penalties paid by borrowers, USD",
-        ),
-        col(
-            "reserves_drawdown_usd",
-            T::Amount,
-            false,
-            "largest fall of protocol reserves from a running peak, USD",
-        ),
+        outcome::BAD_DEBT_USD,
+        outcome::NPL_COUNT,
+        outcome::LIQUIDATED_VOLUME_USD,
+        outcome::LIQUIDATION_COUNT,
+        outcome::PENALTY_USD,
+        outcome::RESERVES_DRAWDOWN_USD,
         col("run_id", T::Utf8, false, "run_id of the path's full run"),
     ],
 };

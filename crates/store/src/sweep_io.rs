@@ -10,7 +10,7 @@ use arrow::datatypes::{Field, Schema};
 use shortfall_core::{SweepParam, SweepRow};
 
 use crate::tables::cols;
-use crate::tables::{col, wad_col, ColType as T, TableDef};
+use crate::tables::{col, outcome, wad_col, ColType as T, TableDef};
 use crate::StoreError;
 
 /// The fixed columns; the parameter columns follow them, in grid order:
@@ -49,33 +49,13 @@ pub const TABLE: TableDef = TableDef {
             false,
             "debt at the start, USD",
         ),
-        col(
-            "bad_debt_usd",
-            T::Amount,
-            false,
-            "bad debt (shortfall), USD",
-        ),
-        col("npl_count", T::Int64, false, "non-performing loans"),
-        col(
-            "liquidated_volume_usd",
-            T::Amount,
-            false,
-            "debt repaid by liquidations, USD",
-        ),
-        col("liquidation_count", T::Int64, false, "liquidations"),
-        col(
-            "penalty_usd",
-            T::Amount,
-            false,
-            "liquidation penalties paid by borrowers, USD",
-        ),
+        outcome::BAD_DEBT_USD,
+        outcome::NPL_COUNT,
+        outcome::LIQUIDATED_VOLUME_USD,
+        outcome::LIQUIDATION_COUNT,
+        outcome::PENALTY_USD,
         col("protocol_fees_usd", T::Amount, false, "protocol fees, USD"),
-        col(
-            "reserves_drawdown_usd",
-            T::Amount,
-            false,
-            "largest fall of protocol reserves from a running peak, USD",
-        ),
+        outcome::RESERVES_DRAWDOWN_USD,
     ],
 };
 

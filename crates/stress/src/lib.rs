@@ -404,18 +404,8 @@ pub fn meta(
         h.update(format!("{:?}\n", p.fit).as_bytes());
     }
     h.update(version.as_bytes());
-    let mut given: Vec<String> = p
-        .fit
-        .volatility
-        .iter()
-        .map(|(a, v)| format!("{a} volatility {v} per hour"))
-        .collect();
-    given.extend(
-        p.fit
-            .correlation
-            .iter()
-            .map(|(k, r)| format!("{k} correlation {r}")),
-    );
+    let given =
+        shortfall_replay::transforms::given_parameters(&p.fit.volatility, &p.fit.correlation);
     let bad: Vec<Wad> = rows.iter().map(|r| r.bad_debt_usd).collect();
     let liq: Vec<Wad> = rows.iter().map(|r| r.liquidated_volume_usd).collect();
     Ok(StressMeta {

@@ -383,6 +383,50 @@ fn parse_amount(
     }
 }
 
+/// Runs `row` over every data row of a CSV file (a header first), with the
+/// truncated-row check and the bad-row policy.
+pub(crate) fn each_row<T>(
+    ctx: &mut FileCtx,
+    bytes: &[u8],
+    setup: impl FnOnce(&FileCtx, &Table) -> Result<T, IngestError>,
+    mut row: impl FnMut(&mut FileCtx, &Row, &T) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    let mut t = Table::open(ctx, bytes)?;
+    let cols = setup(ctx, &t)?;
+    let width = t.names.len();
+    let mut rec = ByteRecord::new();
+    let before = ctx.rows_read;
+    while next_record(ctx, &mut t.rdr, &mut rec)? {
+        let loc = t.lines.of(&rec);
+        ctx.rows_read += 1;
+        if rec.len() < width {
+            let col = t.names.get(rec.len()).cloned().unwrap_or_default();
+            let e = ctx.bad_row(
+                loc,
+                &col,
+                format!(
+                    "expected {width} columns, found {} (truncated row?)",
+                    rec.len()
+                ),
+            );
+            ctx.bad(e)?;
+            continue;
+        }
+        let r = Row {
+            rec: &rec,
+            loc,
+            names: &t.names,
+        };
+        if let Err(e) = row(ctx, &r, &cols) {
+            ctx.bad(e)?;
+        }
+    }
+    if ctx.rows_read == before {
+        return Err(ctx.structure("no data rows"));
+    }
+    Ok(())
+}
+
 fn parse_events(
     ctx: &mut FileCtx,
     bytes: &[u8],
@@ -390,8 +434,44 @@ fn parse_events(
     decimals: &BTreeMap<(String, String), u32>,
     out: &mut Vec<(LendingEvent, Location)>,
 ) -> Result<(), IngestError> {
-    let mut t = Table::open(ctx, bytes)?;
-    let c = Cols {
+    let tf =
+        TimeFormat::parse(m.time_format.as_deref().unwrap_or("auto")).unwrap_or(TimeFormat::Auto);
+    let mut unknown_kinds: BTreeMap<String, u64> = BTreeMap::new();
+    each_row(
+        ctx,
+        bytes,
+        |ctx, t| cols(ctx, t, m),
+        |ctx, row, c| {
+            let kind = match (m.kind, c.kind) {
+                (Some(k), _) => k,
+                (None, Some(i)) => {
+                    let v = String::from_utf8_lossy(row.raw(i)).into_owned();
+                    match m.kinds.get(&v) {
+                        Some(k) => *k,
+                        None => {
+                            *unknown_kinds.entry(v).or_default() += 1;
+                            ctx.rejected += 1;
+                            return Ok(());
+                        }
+                    }
+                }
+                (None, None) => unreachable!("checked by EventsMapping::check"),
+            };
+            out.push((build(ctx, row, m, c, &tf, kind, decimals)?, row.loc));
+            Ok(())
+        },
+    )?;
+    for (v, n) in unknown_kinds {
+        ctx.warn(format!(
+            "{n} rows of kind {v:?} not in the mapping's [kinds]: counted as rejected, not ingested"
+        ));
+    }
+    Ok(())
+}
+
+/// The mapped fields' column indexes in `t`.
+fn cols(ctx: &FileCtx, t: &Table, m: &EventsMapping) -> Result<Cols, IngestError> {
+    Ok(Cols {
         time: t.index(ctx, "time", &m.time)?,
         kind: t.opt_index(ctx, "kind", &m.kind_column)?,
         market: t.opt_index(ctx, "market", &m.market_column)?,
@@ -414,63 +494,7 @@ fn parse_events(
             .iter()
             .map(|l| t.index(ctx, "layout switch", &l.when_present))
             .collect::<Result<_, _>>()?,
-    };
-    let tf =
-        TimeFormat::parse(m.time_format.as_deref().unwrap_or("auto")).unwrap_or(TimeFormat::Auto);
-    let width = t.names.len();
-    let mut unknown_kinds: BTreeMap<String, u64> = BTreeMap::new();
-    let mut rec = ByteRecord::new();
-    let before = ctx.rows_read;
-    while next_record(ctx, &mut t.rdr, &mut rec)? {
-        let loc = t.lines.of(&rec);
-        ctx.rows_read += 1;
-        if rec.len() < width {
-            let col = t.names.get(rec.len()).cloned().unwrap_or_default();
-            let e = ctx.bad_row(
-                loc,
-                &col,
-                format!(
-                    "expected {width} columns, found {} (truncated row?)",
-                    rec.len()
-                ),
-            );
-            ctx.bad(e)?;
-            continue;
-        }
-        let row = Row {
-            rec: &rec,
-            loc,
-            names: &t.names,
-        };
-        let kind = match (m.kind, c.kind) {
-            (Some(k), _) => k,
-            (None, Some(i)) => {
-                let v = String::from_utf8_lossy(row.raw(i)).into_owned();
-                match m.kinds.get(&v) {
-                    Some(k) => *k,
-                    None => {
-                        *unknown_kinds.entry(v).or_default() += 1;
-                        ctx.rejected += 1;
-                        continue;
-                    }
-                }
-            }
-            (None, None) => unreachable!("checked by EventsMapping::check"),
-        };
-        match build(ctx, &row, m, &c, &tf, kind, decimals) {
-            Ok(e) => out.push((e, loc)),
-            Err(e) => ctx.bad(e)?,
-        }
-    }
-    if ctx.rows_read == before {
-        return Err(ctx.structure("no data rows"));
-    }
-    for (v, n) in unknown_kinds {
-        ctx.warn(format!(
-            "{n} rows of kind {v:?} not in the mapping's [kinds]: counted as rejected, not ingested"
-        ));
-    }
-    Ok(())
+    })
 }
 
 /// Column indexes of the mapped fields.

@@ -22,7 +22,7 @@ use shortfall_core::{
 
 use crate::ctx::FileCtx;
 use crate::error::{IngestError, Location};
-use crate::events::{Row, Table};
+use crate::events::{each_row, Row, Table};
 use crate::formats::next_record;
 use crate::num;
 use crate::options::{IngestOptions, OnBadRow};
@@ -99,50 +99,6 @@ fn record(
         notes: ctx.notes.clone(),
         tool_version: tool_version.to_string(),
     }
-}
-
-/// Runs `row` over every data row of a CSV file (a header first), with the
-/// truncated-row check and the bad-row policy.
-fn each_row<T>(
-    ctx: &mut FileCtx,
-    bytes: &[u8],
-    setup: impl FnOnce(&FileCtx, &Table) -> Result<T, IngestError>,
-    mut row: impl FnMut(&mut FileCtx, &Row, &T) -> Result<(), IngestError>,
-) -> Result<(), IngestError> {
-    let mut t = Table::open(ctx, bytes)?;
-    let cols = setup(ctx, &t)?;
-    let width = t.names.len();
-    let mut rec = ByteRecord::new();
-    let before = ctx.rows_read;
-    while next_record(ctx, &mut t.rdr, &mut rec)? {
-        let loc = t.lines.of(&rec);
-        ctx.rows_read += 1;
-        if rec.len() < width {
-            let col = t.names.get(rec.len()).cloned().unwrap_or_default();
-            let e = ctx.bad_row(
-                loc,
-                &col,
-                format!(
-                    "expected {width} columns, found {} (truncated row?)",
-                    rec.len()
-                ),
-            );
-            ctx.bad(e)?;
-            continue;
-        }
-        let r = Row {
-            rec: &rec,
-            loc,
-            names: &t.names,
-        };
-        if let Err(e) = row(ctx, &r, &cols) {
-            ctx.bad(e)?;
-        }
-    }
-    if ctx.rows_read == before {
-        return Err(ctx.structure("no data rows"));
-    }
-    Ok(())
 }
 
 /// A decimal cell (`what` says what a valid value looks like).

@@ -88,6 +88,39 @@ pub(crate) const fn col(
     }
 }
 
+/// The outcome columns a sweep row and a stress row share (one replay's
+/// summary figures), declared once.
+pub(crate) mod outcome {
+    use super::{col, ColType as T, Column};
+
+    pub const BAD_DEBT_USD: Column = col(
+        "bad_debt_usd",
+        T::Amount,
+        false,
+        "bad debt (shortfall), USD",
+    );
+    pub const NPL_COUNT: Column = col("npl_count", T::Int64, false, "non-performing loans");
+    pub const LIQUIDATED_VOLUME_USD: Column = col(
+        "liquidated_volume_usd",
+        T::Amount,
+        false,
+        "debt repaid by liquidations, USD",
+    );
+    pub const LIQUIDATION_COUNT: Column = col("liquidation_count", T::Int64, false, "liquidations");
+    pub const PENALTY_USD: Column = col(
+        "penalty_usd",
+        T::Amount,
+        false,
+        "liquidation penalties paid by borrowers, USD",
+    );
+    pub const RESERVES_DRAWDOWN_USD: Column = col(
+        "reserves_drawdown_usd",
+        T::Amount,
+        false,
+        "largest fall of protocol reserves from a running peak, USD",
+    );
+}
+
 /// A canonical table.
 #[derive(Debug)]
 pub struct TableDef {
