@@ -12,7 +12,6 @@ pub mod mapping;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use csv::ByteRecord;
 use sha2::{Digest, Sha256};
 use shortfall_core::perp_rows::PerpPositionKey;
 use shortfall_core::{
@@ -22,8 +21,7 @@ use shortfall_core::{
 
 use crate::ctx::FileCtx;
 use crate::error::{IngestError, Location};
-use crate::events::{each_row, Row, Table};
-use crate::formats::next_record;
+use crate::events::{each_row, Row};
 use crate::num;
 use crate::options::{IngestOptions, OnBadRow};
 use crate::timefmt::{in_bounds, TimeFormat};
