@@ -326,13 +326,44 @@ pub fn mul3_div2(a: i128, b: i128, c: i128, d: i128, e: i128) -> Option<i128> {
 /// product. Returns None if the quotient does not fit in 128 bits.
 fn u256_mul_div(a: u128, b: u128, d: u128) -> Option<(u128, u128)> {
     let (hi, lo) = mul_wide(a, b);
-    if hi == 0 {
-        return Some((lo / d, lo % d));
+    if hi == 0 && d > LO64 {
+        let q = lo / d;
+        return Some((q, lo - q * d));
     }
     if hi >= d {
         return None;
     }
     Some(div_wide(hi, lo, d))
+}
+
+/// `n / d` and remainder for `n < d * 2^64` (the quotient fits 64 bits):
+/// one `div` instruction on x86-64, which Rust's `u128 / u128` reaches only
+/// through a library call per quotient and per remainder.
+#[inline]
+fn div_2by1(n: u128, d: u64) -> (u64, u64) {
+    debug_assert!(n >> 64 < d as u128, "quotient over 64 bits");
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (q, r): (u64, u64);
+        // SAFETY: `div` divides rdx:rax by the operand; it traps only on a
+        // zero divisor or a quotient over 64 bits, and `n >> 64 < d`
+        // (asserted above, guaranteed by every caller) rules out both.
+        unsafe {
+            core::arch::asm!(
+                "div {d}",
+                d = in(reg) d,
+                inout("rax") n as u64 => q,
+                inout("rdx") (n >> 64) as u64 => r,
+                options(pure, nomem, nostack),
+            );
+        }
+        (q, r)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let q = n / d as u128;
+        (q as u64, (n - q * d as u128) as u64)
+    }
 }
 
 const LO64: u128 = u64::MAX as u128;
@@ -344,10 +375,10 @@ fn div_wide(hi: u128, lo: u128, d: u128) -> (u128, u128) {
     if d <= LO64 {
         // One-digit divisor: each partial remainder is < d, so each
         // two-digit step has a one-digit quotient.
-        let n1 = (hi << 64) | (lo >> 64);
-        let (q1, r1) = (n1 / d, n1 % d);
-        let n0 = (r1 << 64) | (lo & LO64);
-        return ((q1 << 64) | (n0 / d), n0 % d);
+        let d = d as u64;
+        let (q1, r1) = div_2by1((hi << 64) | (lo >> 64), d);
+        let (q0, r0) = div_2by1(((r1 as u128) << 64) | (lo & LO64), d);
+        return (((q1 as u128) << 64) | q0 as u128, r0 as u128);
     }
     // Normalise so the divisor's top bit is set (the quotient is unchanged,
     // the remainder comes out shifted).

@@ -224,6 +224,8 @@ struct AssetState {
     /// collateral factor ([`compound::tokens_to_denom`]), cached with `res`.
     comp_ttd: i128,
     variable: bool,
+    /// [`Engine::stamp`] of the last change of this asset's state.
+    touched: u64,
     triggers: Triggers,
     paused_until: Micros,
     /// market series (raw, no impact) for auctions
@@ -258,8 +260,27 @@ struct Pos {
     written_off_usd: Wad,
     blocks: [u32; 5],
     last_reason: Option<Reason>,
+    /// The outcome of the last blocked attempt, while it still holds
+    /// ([`Engine::repeat_block`]).
+    last_block: Option<Blocked>,
     auction_lot: Vec<(u16, i128)>,
     auction_debt: Vec<(u16, i128)>,
+}
+
+/// A blocked attempt, and what it read that can change: it ends the same
+/// way again while none of it has ([`Engine::repeat_block`]).
+#[derive(Clone, Copy)]
+struct Blocked {
+    /// [`Engine::stamp`] when it was blocked.
+    at: u64,
+    gwei: Wad,
+    k: u16,
+    reason: Reason,
+    /// Blocked before any liquidator was asked (no liquidation can pay).
+    unpayable: bool,
+    /// The liquidator's capital, when it may have limited the repayment
+    /// (capital only grows, so a limit that did not bind never will).
+    capital: Option<Wad>,
 }
 
 struct Auction {
@@ -447,6 +468,11 @@ struct Engine<'a> {
     lean: bool,
     /// Events logged so far (the next sequence number).
     n_events: u64,
+    /// Counts the changes of state a liquidation attempt reads: an asset's
+    /// prices, oracle, reserve, depth or pause ([`AssetState::touched`]),
+    /// or anything at all ([`Engine::all_touched`]). See [`Blocked`].
+    stamp: u64,
+    all_touched: u64,
     /// (seq, asset, time) of the last circuit breaker event logged.
     last_breaker: Option<(u64, u16, Micros)>,
     auction_incentives: Wad,
@@ -924,6 +950,7 @@ fn build<'a>(
                 },
                 comp_ttd: 0,
                 variable: true,
+                touched: 0,
                 triggers: Triggers::default(),
                 paused_until: Micros(i64::MIN),
                 raw_series: Vec::new(),
@@ -1155,6 +1182,8 @@ fn build<'a>(
         fee_events: Vec::new(),
         lean,
         n_events: 0,
+        stamp: 0,
+        all_touched: 0,
         last_breaker: None,
         auction_incentives: Wad::ZERO,
         blocked_counts: BTreeMap::new(),
@@ -1413,7 +1442,25 @@ impl Engine<'_> {
         }
     }
 
+    /// Notes a change of asset `a`'s state (see [`Blocked`]).
+    fn touch(&mut self, a: usize) {
+        self.stamp += 1;
+        self.assets[a].touched = self.stamp;
+    }
+
+    fn touch_all(&mut self) {
+        self.stamp += 1;
+        self.all_touched = self.stamp;
+    }
+
     fn on_static(&mut self, t: Micros, ev: StaticEv) -> Result<(), ReplayError> {
+        match ev {
+            StaticEv::Market { asset, .. }
+            | StaticEv::Round { asset, .. }
+            | StaticEv::Override { asset } => self.touch(asset as usize),
+            // A change of balances: the position's own (see book_change).
+            StaticEv::Book { .. } => {}
+        }
         match ev {
             StaticEv::Market {
                 asset,
@@ -1520,6 +1567,7 @@ impl Engine<'_> {
             None if adds => self.open_position(&account, &market),
             None => return self.count_ignored("unknown_account"),
         };
+        self.pos[i as usize].last_block = None;
         let (coll, debt) = self.legs.split_mut(i);
         let side = if is_coll { coll } else { debt };
         let leg = side.iter_mut().find(|l| l.0 == asset);
@@ -1636,8 +1684,14 @@ impl Engine<'_> {
         match ev {
             DynEv::Health => self.health_check(t),
             DynEv::Attempt { pos, k, detect } => self.attempt(pos, k as usize, detect, t)?,
-            DynEv::AuctionStep { auction, step } => self.auction_step(auction, step, t),
-            DynEv::AuctionEnd { auction } => self.auction_end(auction, t)?,
+            DynEv::AuctionStep { auction, step } => {
+                self.touch_all();
+                self.auction_step(auction, step, t)
+            }
+            DynEv::AuctionEnd { auction } => {
+                self.touch_all();
+                self.auction_end(auction, t)?
+            }
         }
         Ok(())
     }
@@ -2011,6 +2065,10 @@ impl Engine<'_> {
     }
 
     fn attempt(&mut self, i: u32, k: usize, detect: Micros, t: Micros) -> Result<(), ReplayError> {
+        if let Some(b) = self.repeat_block(i, k, t) {
+            self.blocked(i, k, detect, t, b.reason, b.unpayable);
+            return Ok(());
+        }
         let h = self.health(i);
         if let Some(h) = h {
             self.note_health(i, h);
@@ -2045,12 +2103,7 @@ impl Engine<'_> {
             );
             return Ok(());
         }
-        if self
-            .legs
-            .all(i)
-            .iter()
-            .any(|(a, _)| self.assets[*a as usize].oracle.is_stale(t))
-        {
+        if self.oracle_stale(i, t) {
             self.block(i, t, Reason::OracleStale, "protocol");
             self.retry(i, t, Reason::OracleStale);
             return Ok(());
@@ -2060,40 +2113,100 @@ impl Engine<'_> {
             self.pending[i as usize] = false;
             return Ok(());
         }
-        if self.preset.is_fixed_spread() && self.cannot_profit(i, t) {
-            self.block(i, t, Reason::BelowDust, "all");
-            self.retry(i, t, Reason::BelowDust);
-            return Ok(());
-        }
-        let res = if self.preset.is_fixed_spread() {
-            self.try_fixed(i, k, t)?
+        let outcome = if self.preset.is_fixed_spread() && self.cannot_profit(i, t) {
+            Err((Reason::BelowDust, true))
+        } else if self.preset.is_fixed_spread() {
+            self.try_fixed(i, k, t)?.map_err(|r| (r, false))
         } else {
             self.bite(i, t);
             Ok(())
         };
-        match res {
-            Ok(()) => {}
-            Err(reason) => {
-                let name = self.liqs[k].name.clone();
-                self.block(i, t, reason, &name);
-                if k + 1 < self.liqs.len() {
-                    let at = Micros(
-                        (detect.0 + self.liqs[k + 1].latency_secs * Micros::PER_SEC).max(t.0),
-                    );
-                    self.push(
-                        ReplayKey::derived(at, Phase::Liquidation),
-                        DynEv::Attempt {
-                            pos: i,
-                            k: (k + 1) as u16,
-                            detect,
-                        },
-                    );
-                } else {
-                    self.retry(i, t, reason);
-                }
-            }
+        if let Err((reason, unpayable)) = outcome {
+            // Capital beyond twice the debt's value limits nothing.
+            let debt_usd: i128 = self
+                .legs
+                .debt(i)
+                .iter()
+                .map(|(a, x)| self.usd(*a, *x).0)
+                .sum();
+            let capital = self.liqs[k].capital_usd;
+            self.pos[i as usize].last_block = Some(Blocked {
+                at: self.stamp,
+                gwei: self.gwei(t),
+                k: k as u16,
+                reason,
+                unpayable,
+                capital: (capital.0 <= debt_usd.saturating_mul(2).saturating_add(WAD))
+                    .then_some(capital),
+            });
+            self.blocked(i, k, detect, t, reason, unpayable);
         }
         Ok(())
+    }
+
+    /// Any of the position's oracles stale (or out) at `t`.
+    fn oracle_stale(&self, i: u32, t: Micros) -> bool {
+        self.legs
+            .all(i)
+            .iter()
+            .any(|(a, _)| self.assets[*a as usize].oracle.is_stale(t))
+    }
+
+    /// The outcome of the position's last blocked attempt when this one
+    /// (by the same liquidator) must end the same way because nothing it
+    /// reads has changed since: the position's balances (a liquidation or
+    /// book change clears the record), the prices, oracle answers,
+    /// reserves and depth of its assets and of the gas asset
+    /// ([`Engine::touch`]), the gas price and the liquidator's capital
+    /// (compared); pauses and staleness depend on the time and are checked
+    /// again (the attempt then takes its own course).
+    fn repeat_block(&self, i: u32, k: usize, t: Micros) -> Option<Blocked> {
+        let b = self.pos[i as usize].last_block?;
+        let unchanged = |a: usize| self.assets[a].touched <= b.at;
+        let same =
+            b.at >= self.all_touched
+                && usize::from(b.k) == k
+                && self.legs.all(i).iter().all(|(a, _)| {
+                    unchanged(*a as usize) && self.assets[*a as usize].paused_until <= t
+                })
+                && self.native.is_none_or(|n| unchanged(n as usize))
+                && b.capital.is_none_or(|c| c == self.liqs[k].capital_usd)
+                && b.gwei == self.gwei(t)
+                && !self.oracle_stale(i, t);
+        same.then_some(b)
+    }
+
+    /// A blocked attempt: counted, then handed to the next liquidator in
+    /// line or retried later.
+    fn blocked(
+        &mut self,
+        i: u32,
+        k: usize,
+        detect: Micros,
+        t: Micros,
+        reason: Reason,
+        unpayable: bool,
+    ) {
+        if unpayable {
+            self.block(i, t, reason, "all");
+            self.retry(i, t, reason);
+            return;
+        }
+        let name = self.liqs[k].name.clone();
+        self.block(i, t, reason, &name);
+        if k + 1 < self.liqs.len() {
+            let at = Micros((detect.0 + self.liqs[k + 1].latency_secs * Micros::PER_SEC).max(t.0));
+            self.push(
+                ReplayKey::derived(at, Phase::Liquidation),
+                DynEv::Attempt {
+                    pos: i,
+                    k: (k + 1) as u16,
+                    detect,
+                },
+            );
+        } else {
+            self.retry(i, t, reason);
+        }
     }
 
     /// Upper bound of any liquidator's profit on the position, against the
@@ -2168,6 +2281,7 @@ impl Engine<'_> {
 
     fn commit_sale(&mut self, a: usize, value: Wad) {
         if self.sc.frictions.liquidity.model != LiquidityModel::None {
+            self.touch(a);
             self.assets[a].used_depth += value;
             self.update_impact(a);
         }
@@ -2341,6 +2455,7 @@ impl Engine<'_> {
             return Ok(Err(why));
         }
         // Execute.
+        self.pos[i as usize].last_block = None;
         self.commit_sale(ca as usize, value);
         let seized = coll_liq + fee;
         let repaid_usd = self.usd(da, repaid);
@@ -2482,6 +2597,7 @@ impl Engine<'_> {
 
     /// Maker: bite the vault's largest collateral and start an auction.
     fn bite(&mut self, i: u32, t: Micros) {
+        self.touch_all();
         let (coll, debt) = self.legs.split(i);
         let (ca, ink) = *coll
             .iter()

@@ -43,6 +43,8 @@ impl Engine<'_> {
     }
 
     fn set_pool(&mut self, a: usize, p: Pool) {
+        // Another member may have sold into the market since.
+        self.touch(a);
         let st = &mut self.assets[a];
         st.used_depth = p.used_depth;
         st.depth = p.depth;
