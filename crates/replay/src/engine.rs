@@ -468,6 +468,8 @@ struct Engine<'a> {
     lean: bool,
     /// Events logged so far (the next sequence number).
     n_events: u64,
+    /// Liquidations so far (their records are kept unless `lean`).
+    n_liquidations: usize,
     /// Counts the changes of state a liquidation attempt reads: an asset's
     /// prices, oracle, reserve, depth or pause ([`AssetState::touched`]),
     /// or anything at all ([`Engine::all_touched`]). See [`Blocked`].
@@ -705,9 +707,9 @@ pub fn run_on_book(
 }
 
 /// [`run_on_book`] for the summary only (a sweep's rows): the same
-/// replay, liquidations, summary and run metadata (`run_id` included), but
-/// the event log is only counted (`events` empty, `event_log_sha256`
-/// empty) and no loan or series rows are built.
+/// replay, summary and run metadata (`run_id` included), but the event log
+/// and the liquidations are only counted (`events` and `liquidations`
+/// empty, `event_log_sha256` empty) and no loan or series rows are built.
 pub fn summarise(
     scenario: &Scenario,
     input: &ReplayInput,
@@ -1182,6 +1184,7 @@ fn build<'a>(
         fee_events: Vec::new(),
         lean,
         n_events: 0,
+        n_liquidations: 0,
         stamp: 0,
         all_touched: 0,
         last_breaker: None,
@@ -1898,7 +1901,11 @@ impl Engine<'_> {
     }
 
     fn evaluate(&mut self, i: u32, t: Micros) {
-        let h = self.health(i);
+        self.evaluate_at(i, t, self.health(i));
+    }
+
+    /// [`Engine::evaluate`] with the position's health `h` known.
+    fn evaluate_at(&mut self, i: u32, t: Micros, h: Option<i128>) {
         let warn = self.sc.policy.warn_health.0;
         let Some(h) = h else {
             if !self.unarmed.contains(&i) {
@@ -2073,17 +2080,17 @@ impl Engine<'_> {
         if let Some(h) = h {
             self.note_health(i, h);
         }
-        match h {
-            Some(h) if h < WAD => {}
+        let h = match h {
+            Some(h) if h < WAD => h,
             _ => {
                 self.pending[i as usize] = false;
                 self.pos[i as usize].backoff = RETRY_MIN;
                 // Recovered before a liquidator acted: re-evaluate (logs the
                 // crossing, re-arms the triggers).
-                self.evaluate(i, t);
+                self.evaluate_at(i, t, h);
                 return Ok(());
             }
-        }
+        };
         if let Some(until) = self
             .legs
             .all(i)
@@ -2116,7 +2123,7 @@ impl Engine<'_> {
         let outcome = if self.preset.is_fixed_spread() && self.cannot_profit(i, t) {
             Err((Reason::BelowDust, true))
         } else if self.preset.is_fixed_spread() {
-            self.try_fixed(i, k, t)?.map_err(|r| (r, false))
+            self.try_fixed(i, k, t, h)?.map_err(|r| (r, false))
         } else {
             self.bite(i, t);
             Ok(())
@@ -2317,18 +2324,21 @@ impl Engine<'_> {
         ))
     }
 
-    /// One fixed-spread liquidation by liquidator `k`; Err = blocked reason.
+    /// One fixed-spread liquidation by liquidator `k` of position `i` at
+    /// health `h_before`; Err = blocked reason.
     fn try_fixed(
         &mut self,
         i: u32,
         k: usize,
         t: Micros,
+        h_before: i128,
     ) -> Result<Result<(), Reason>, ReplayError> {
-        let l = self.liqs[k].clone();
+        let l = &self.liqs[k];
+        let (capital, gas_units, min_profit) = (l.capital_usd, l.gas_units, l.min_profit_usd);
         if l.max_gas_gwei.is_some_and(|m| self.gwei(t) > m) {
             return Ok(Err(Reason::GasTooHigh));
         }
-        if l.capital_usd <= Wad::ZERO {
+        if capital <= Wad::ZERO {
             return Ok(Err(Reason::NoLiquidatorCapital));
         }
         let (coll, debt) = self.legs.split(i);
@@ -2344,12 +2354,11 @@ impl Engine<'_> {
         };
         let (ca, camt) = pick(coll);
         let (da, damt) = pick(debt);
-        let h_before = self.health(i).unwrap_or(0);
         let dst = &self.assets[da as usize];
         let cst = &self.assets[ca as usize];
         let d_px = dst.oracle.answer.unwrap_or_default();
         // capital -> debt tokens -> base units
-        let cover_tokens = mul_div_down(l.capital_usd.0, WAD, d_px.0.max(1)).unwrap_or(i128::MAX);
+        let cover_tokens = mul_div_down(capital.0, WAD, d_px.0.max(1)).unwrap_or(i128::MAX);
         let cover_base = (cover_tokens / dst.unit_div).max(0);
         let (repaid_base, coll_liq_base, fee_base, no_coll_left) = match self.preset {
             Preset::AaveV2 | Preset::AaveV3 | Preset::AaveV33 => {
@@ -2439,15 +2448,15 @@ impl Engine<'_> {
         // Economics at market prices.
         let value = self.mkt_usd(ca, coll_liq);
         let cost = self.mkt_usd(da, repaid);
-        let gas = self.gas_usd(t, l.gas_units);
+        let gas = self.gas_usd(t, gas_units);
         let Some(proceeds) = self.quote_sale(ca as usize, value) else {
             return Ok(Err(Reason::NoLiquidity));
         };
         let profit = proceeds - cost - gas;
-        if profit < l.min_profit_usd {
-            let why = if value - cost - gas >= l.min_profit_usd {
+        if profit < min_profit {
+            let why = if value - cost - gas >= min_profit {
                 Reason::NoLiquidity
-            } else if value - cost >= l.min_profit_usd && gas > Wad::ZERO {
+            } else if value - cost >= min_profit && gas > Wad::ZERO {
                 Reason::BelowDust
             } else {
                 Reason::Unprofitable
@@ -2497,7 +2506,7 @@ impl Engine<'_> {
         self.assets[ca as usize].coll_fee += fee;
         self.assets[da as usize].debt_repaid += repaid;
         #[cfg(feature = "fault-injection")]
-        crate::fault::after_liquidation(self.liquidations.len() + 1, self.legs.split_mut(i));
+        crate::fault::after_liquidation(self.n_liquidations + 1, self.legs.split_mut(i));
         self.protocol_fees_usd += fee_usd;
         if fee_usd.is_positive() {
             self.fee_events.push((t, fee_usd));
@@ -2508,19 +2517,31 @@ impl Engine<'_> {
             .saturating_add(profit.max(Wad::ZERO).0)
             .min(i128::MAX / 4));
         self.liq_by_asset.push((t, ca, seized_usd));
+        self.n_liquidations += 1;
+        if self.lean {
+            // Counted only, as the log ([`Engine::log`]).
+            self.log(t, EventKind::Liquidation, |_| {});
+            if no_coll_left {
+                self.book_deficit(i, t);
+            }
+            let h_after = self.health(i);
+            self.reeval_later(i, t, h_after);
+            return Ok(Ok(()));
+        }
         let acct = self.names.account(i).to_string();
         let market = self.names.market(i).to_string();
         let (cn, dn) = (
             self.assets[ca as usize].name.clone(),
             self.assets[da as usize].name.clone(),
         );
+        let liquidator = self.liqs[k].name.clone();
         let seq = self.log(t, EventKind::Liquidation, |r| {
             r.account = Some(acct.clone());
             r.asset = Some(cn.clone());
             r.amount = Some(Wad(seized));
             r.value_usd = Some(repaid_usd);
             r.health = Some(Wad(h_before));
-            r.actor = Some(l.name.clone());
+            r.actor = Some(liquidator.clone());
         });
         if no_coll_left {
             self.book_deficit(i, t);
@@ -2532,7 +2553,7 @@ impl Engine<'_> {
             account: acct,
             market,
             mechanism: "fixed_spread".into(),
-            liquidator: l.name.clone(),
+            liquidator,
             collateral_asset: cn,
             debt_asset: dn,
             debt_repaid: Wad(repaid),
@@ -2547,13 +2568,14 @@ impl Engine<'_> {
             health_before: Some(Wad(h_before)),
             health_after: h_after.filter(|h| *h != i128::MAX).map(Wad),
         });
-        // Next block: re-evaluate (may schedule another attempt).
-        self.reeval_later(i, t);
+        self.reeval_later(i, t, h_after);
         Ok(Ok(()))
     }
 
-    fn reeval_later(&mut self, i: u32, t: Micros) {
-        match self.health(i) {
+    /// After a liquidation (`h`: the health it left): still below one, the
+    /// next attempt comes a block later; else re-evaluate.
+    fn reeval_later(&mut self, i: u32, t: Micros, h: Option<i128>) {
+        match h {
             Some(h) if h < WAD && !self.legs.coll(i).is_empty() => {
                 self.pending[i as usize] = true;
                 let lat = self.liqs[0].latency_secs.max(BLOCK_SECS);
@@ -2569,7 +2591,7 @@ impl Engine<'_> {
                 self.arm(i, h, BAND_BELOW_ONE);
                 self.band[i as usize] = BAND_BELOW_ONE;
             }
-            _ => self.evaluate(i, t),
+            _ => self.evaluate_at(i, t, h),
         }
     }
 
@@ -2805,28 +2827,32 @@ impl Engine<'_> {
             });
         }
         let sale = self.mkt_usd(ca, sold);
-        self.liquidations.push(LiquidationRecord {
-            seq,
-            ts: t,
-            account: acct,
-            market,
-            mechanism: mech.into(),
-            liquidator: winner,
-            collateral_asset: cname,
-            debt_asset: dname,
-            debt_repaid: Wad(repaid),
-            collateral_seized: Wad(sold),
-            protocol_fee: Wad::ZERO,
-            repaid_usd,
-            seized_usd,
-            penalty_usd: penalty,
-            sale_proceeds_usd: sale,
-            slippage_usd: Wad::ZERO,
-            gas_usd: Wad::ZERO,
-            health_before: None,
-            health_after: self.health(i).filter(|h| *h != i128::MAX).map(Wad),
-        });
-        self.reeval_later(i, t);
+        let h_after = self.health(i);
+        self.n_liquidations += 1;
+        if !self.lean {
+            self.liquidations.push(LiquidationRecord {
+                seq,
+                ts: t,
+                account: acct,
+                market,
+                mechanism: mech.into(),
+                liquidator: winner,
+                collateral_asset: cname,
+                debt_asset: dname,
+                debt_repaid: Wad(repaid),
+                collateral_seized: Wad(sold),
+                protocol_fee: Wad::ZERO,
+                repaid_usd,
+                seized_usd,
+                penalty_usd: penalty,
+                sale_proceeds_usd: sale,
+                slippage_usd: Wad::ZERO,
+                gas_usd: Wad::ZERO,
+                health_before: None,
+                health_after: h_after.filter(|h| *h != i128::MAX).map(Wad),
+            });
+        }
+        self.reeval_later(i, t, h_after);
         Ok(())
     }
 
@@ -2949,7 +2975,9 @@ impl Engine<'_> {
             let init = InitLegs { coll, debt };
             let ic = val(init.coll, &start_px);
             let id = val(init.debt, &start_px);
-            let h = self.health(i as u32);
+            // Needed for the at-risk status and the loan row only.
+            let need_h = !self.lean || (p.liqs == 0 && p.written_off_usd == Wad::ZERO);
+            let h = if need_h { self.health(i as u32) } else { None };
             let (status, shortfall) = match (ic, id, fc, fd) {
                 (Some(ic), Some(id), Some(fc), Some(fd)) => {
                     init_debt_total += id;
@@ -3040,7 +3068,7 @@ impl Engine<'_> {
             at_risk_count: risk,
             performing_count: perf,
             unpriced_count: unp,
-            liquidation_count: self.liquidations.len() as u64,
+            liquidation_count: self.n_liquidations as u64,
             liquidated_volume_usd: repaid_total,
             penalty_usd: penalty_total,
             protocol_fees_usd: self.protocol_fees_usd,
