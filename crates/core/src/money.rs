@@ -402,7 +402,8 @@ fn div_3by2(u: u128, u0: u64, d: u128) -> (u64, u128) {
     let (mut q, mut r) = if u >> 64 >= d1 {
         (LO64, (u & LO64) + d1)
     } else {
-        (u / d1, u % d1)
+        let (q, r) = div_2by1(u, d1 as u64);
+        (q as u128, r as u128)
     };
     // (u : u0) - q * d = (r : u0) - q * d0: while that is negative, q is
     // too large. With a two-digit divisor this makes q exact, so no add-back

@@ -8,6 +8,10 @@
 //! for the book size, `SF_BENCH_PRESET=hyperliquid` for the other preset).
 //! Settings marked "assumption" are not venue figures.
 
+/// The binary's allocator (see the workspace's Cargo.toml).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};

@@ -5,6 +5,10 @@
 //! `cargo bench -p shortfall-replay --bench replay` (env `SF_BENCH_ACCOUNTS`
 //! to change the book size). Peak memory: `/usr/bin/time -v` on the binary.
 
+/// The binary's allocator (see the workspace's Cargo.toml).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 

@@ -293,6 +293,9 @@ struct Auction {
     out: maker::AuctionOutcome,
 }
 
+/// [`Engine::block`]: blocked because no liquidator's liquidation can pay.
+const ALL_LIQUIDATORS: usize = usize::MAX;
+
 const BAND_BELOW_ONE: u8 = 0;
 const BAND_AT_RISK: u8 = 1;
 const BAND_OK: u8 = 2;
@@ -1228,6 +1231,24 @@ impl Engine<'_> {
         seq
     }
 
+    /// [`Engine::log`] of an event of position `i` (its account set).
+    fn log_pos(
+        &mut self,
+        ts: Micros,
+        kind: EventKind,
+        i: u32,
+        f: impl FnOnce(&mut EventRecord),
+    ) -> u64 {
+        if self.lean {
+            return self.log(ts, kind, |_| {});
+        }
+        let acct = self.names.account(i).to_string();
+        self.log(ts, kind, |r| {
+            r.account = Some(acct);
+            f(r);
+        })
+    }
+
     fn main_loop(&mut self, stat: &[(ReplayKey, StaticEv)]) -> Result<(), ReplayError> {
         let mut si = 0;
         while let Some((key, take_static)) = self.next_key(stat, si) {
@@ -1928,7 +1949,6 @@ impl Engine<'_> {
             self.note_health(i, h);
         }
         if old != band && !(old == BAND_NONE && band == BAND_OK) {
-            let acct = self.names.account(i).to_string();
             let reason = if band > old || old == BAND_NONE && band == BAND_OK {
                 Reason::Recovered
             } else if band == BAND_BELOW_ONE {
@@ -1945,8 +1965,7 @@ impl Engine<'_> {
             } else {
                 reason
             };
-            self.log(t, EventKind::HealthCrossing, |r| {
-                r.account = Some(acct);
+            self.log_pos(t, EventKind::HealthCrossing, i, |r| {
                 r.health = Some(Wad(h));
                 r.reason = Some(reason);
             });
@@ -2031,7 +2050,10 @@ impl Engine<'_> {
         }
     }
 
-    fn block(&mut self, i: u32, t: Micros, reason: Reason, actor: &str) {
+    /// Counts a blocked attempt of position `i`, logged when the reason
+    /// changes; `by`: the liquidator blocked ([`ALL_LIQUIDATORS`]: none
+    /// could pay), None when the protocol blocked it.
+    fn block(&mut self, i: u32, t: Micros, reason: Reason, by: Option<usize>) {
         let p = &mut self.pos[i as usize];
         p.blocks[block_class(reason)] += 1;
         *self.blocked_counts.entry(reason).or_insert(0) += 1;
@@ -2039,10 +2061,13 @@ impl Engine<'_> {
             return;
         }
         p.last_reason = Some(reason);
-        let acct = self.names.account(i).to_string();
-        let actor = actor.to_string();
-        self.log(t, EventKind::LiquidationBlocked, |r| {
-            r.account = Some(acct);
+        let actor = match by {
+            None => "protocol",
+            Some(ALL_LIQUIDATORS) => "all",
+            Some(k) => &self.liqs[k].name,
+        }
+        .to_string();
+        self.log_pos(t, EventKind::LiquidationBlocked, i, |r| {
             r.reason = Some(reason);
             r.actor = Some(actor);
         });
@@ -2099,7 +2124,7 @@ impl Engine<'_> {
             .filter(|u| *u > t)
             .max()
         {
-            self.block(i, t, Reason::Paused, "protocol");
+            self.block(i, t, Reason::Paused, None);
             self.push(
                 ReplayKey::derived(until, Phase::Liquidation),
                 DynEv::Attempt {
@@ -2111,7 +2136,7 @@ impl Engine<'_> {
             return Ok(());
         }
         if self.oracle_stale(i, t) {
-            self.block(i, t, Reason::OracleStale, "protocol");
+            self.block(i, t, Reason::OracleStale, None);
             self.retry(i, t, Reason::OracleStale);
             return Ok(());
         }
@@ -2195,12 +2220,11 @@ impl Engine<'_> {
         unpayable: bool,
     ) {
         if unpayable {
-            self.block(i, t, reason, "all");
+            self.block(i, t, reason, Some(ALL_LIQUIDATORS));
             self.retry(i, t, reason);
             return;
         }
-        let name = self.liqs[k].name.clone();
-        self.block(i, t, reason, &name);
+        self.block(i, t, reason, Some(k));
         if k + 1 < self.liqs.len() {
             let at = Micros((detect.0 + self.liqs[k + 1].latency_secs * Micros::PER_SEC).max(t.0));
             self.push(
@@ -2605,10 +2629,8 @@ impl Engine<'_> {
             self.assets[a as usize].debt_written_off += x;
             self.pos[i as usize].written_off_usd += usd;
             self.bad_debt_events.push((t, usd));
-            let acct = self.names.account(i).to_string();
             let name = self.assets[a as usize].name.clone();
-            self.log(t, EventKind::BadDebt, |r| {
-                r.account = Some(acct);
+            self.log_pos(t, EventKind::BadDebt, i, |r| {
                 r.asset = Some(name);
                 r.amount = Some(Wad(x));
                 r.value_usd = Some(usd);

@@ -10,6 +10,10 @@
 //! `SF_BENCH_ACCOUNTS`, `SF_BENCH_VARIANTS` (first N of the grid),
 //! `SF_BENCH_SUBSET` (variants of the scaling runs).
 
+/// The binary's allocator (see the workspace's Cargo.toml).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::Path;
 use std::time::Instant;
 
