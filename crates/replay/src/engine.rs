@@ -15,6 +15,7 @@
 //! early, never late; the exact integer health decides, so outputs do not
 //! depend on the level arithmetic (tested by changing the bucket width).
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 
@@ -30,6 +31,7 @@ use crate::legs::{prefetch, Leg, Legs};
 use crate::names::Names;
 use crate::oracle::{Oracle, OracleOutcome, Override};
 use crate::output::*;
+use crate::prepared::{book_assets, convert, PreparedBook};
 use crate::rules::{aave, compound, maker, to_bps, RuleBlock};
 use crate::scenario::*;
 use crate::triggers::Triggers;
@@ -394,7 +396,7 @@ pub(crate) fn wmul(a: i128, b: i128) -> i128 {
 
 /// Token amount (wad) to base units: `x / unit_div`, without the 128-bit
 /// division for 18-decimal tokens (`unit_div` 1).
-fn to_base(x: i128, unit_div: i128) -> i128 {
+pub(crate) fn to_base(x: i128, unit_div: i128) -> i128 {
     if unit_div == 1 {
         x
     } else {
@@ -431,9 +433,9 @@ struct Engine<'a> {
     /// Balances of every position.
     legs: Legs,
     /// The balances at the start, for the loan table.
-    init_legs: Legs,
+    init_legs: Cow<'a, Legs>,
     /// Account ids and markets of the positions.
-    names: Names,
+    names: Cow<'a, Names>,
     /// Health band per position (`BAND_*`).
     band: Vec<u8>,
     /// Per position: a liquidation attempt is scheduled.
@@ -492,6 +494,31 @@ struct Engine<'a> {
     lend_counts: Option<LendingEventCounts>,
     /// (account, market) -> position, built at the first book change.
     pos_by_key: Option<HashMap<(String, String), u32>>,
+}
+
+/// The engine's assets in order (every asset priced by a bar, configured
+/// in the policy or `held` by the book, by name), each with
+/// 10^(18 - decimals), its token unit in wad.
+pub(crate) fn asset_units<'b>(
+    scenario: &Scenario,
+    bars: impl Iterator<Item = &'b PriceBar>,
+    held: &BTreeSet<String>,
+) -> Vec<(String, i128)> {
+    let mut names: BTreeSet<&str> = held.iter().map(String::as_str).collect();
+    names.extend(scenario.policy.assets.keys().map(String::as_str));
+    let mut names: BTreeSet<String> = names.into_iter().map(String::from).collect();
+    for b in bars {
+        if !names.contains(&b.base) {
+            names.insert(b.base.clone());
+        }
+    }
+    names
+        .into_iter()
+        .map(|n| {
+            let unit = 10i128.pow(18 - scenario.asset(&n).decimals);
+            (n, unit)
+        })
+        .collect()
 }
 
 /// Bars at a constant price for each `market.pegs` asset without bars of
@@ -706,7 +733,7 @@ pub fn run_on_book(
     input: &ReplayInput,
     book: &Book,
 ) -> Result<RunOutput, ReplayError> {
-    replay(scenario, input, book, false)
+    replay(scenario, input, book, None, false)
 }
 
 /// [`run_on_book`] for the summary only (a sweep's rows): the same
@@ -718,7 +745,27 @@ pub fn summarise(
     input: &ReplayInput,
     book: &Book,
 ) -> Result<RunOutput, ReplayError> {
-    replay(scenario, input, book, true)
+    replay(scenario, input, book, None, true)
+}
+
+/// [`summarise`] of the prepared book (the same output, without
+/// converting the book again when the scenario's assets and decimals are
+/// the ones it was prepared for).
+pub fn summarise_prepared(
+    scenario: &Scenario,
+    input: &ReplayInput,
+    prepared: &PreparedBook,
+) -> Result<RunOutput, ReplayError> {
+    replay(scenario, input, prepared.book(), Some(prepared), true)
+}
+
+/// [`run_on_book`] of the prepared book (see [`summarise_prepared`]).
+pub fn run_on_prepared(
+    scenario: &Scenario,
+    input: &ReplayInput,
+    prepared: &PreparedBook,
+) -> Result<RunOutput, ReplayError> {
+    replay(scenario, input, prepared.book(), Some(prepared), false)
 }
 
 /// Applies the scenario's stress transforms ([`crate::transforms`]), then
@@ -728,10 +775,11 @@ fn replay(
     scenario: &Scenario,
     input: &ReplayInput,
     book: &Book,
+    prepared: Option<&PreparedBook>,
     lean: bool,
 ) -> Result<RunOutput, ReplayError> {
     let (sc, inp) = crate::transforms::apply(scenario, input)?;
-    let mut out = replay_transformed(&sc, &inp, book, lean)?;
+    let mut out = replay_transformed(&sc, &inp, book, prepared, lean)?;
     out.summary.hypothetical = crate::transforms::describe(scenario);
     if let std::borrow::Cow::Owned(_) = sc {
         let m = &mut out.run_meta;
@@ -753,7 +801,7 @@ pub fn summarise_applied(
     applied_input: &ReplayInput,
     book: &Book,
 ) -> Result<RunOutput, ReplayError> {
-    let mut out = replay_transformed(applied, applied_input, book, true)?;
+    let mut out = replay_transformed(applied, applied_input, book, None, true)?;
     out.summary.hypothetical = crate::transforms::describe(scenario);
     let m = &mut out.run_meta;
     m.resolved_config = scenario.resolved_toml();
@@ -765,9 +813,10 @@ fn replay_transformed(
     scenario: &Scenario,
     input: &ReplayInput,
     book: &Book,
+    prepared: Option<&PreparedBook>,
     lean: bool,
 ) -> Result<RunOutput, ReplayError> {
-    let (mut e, stat) = build(scenario, input, book, lean)?;
+    let (mut e, stat) = build(scenario, input, book, prepared, lean)?;
     e.main_loop(&stat)?;
     let mut out = e.finish(book)?;
     attach_perp(scenario, input, lean, &mut out)?;
@@ -835,10 +884,13 @@ pub(crate) fn attach_perp(
 type Stream = Vec<(ReplayKey, StaticEv)>;
 
 /// The engine of one replay, ready to run, and its static stream.
+/// The engine at the start of the window, and its stream of recorded
+/// events. `prepared`, when given, is `book` converted ([`PreparedBook`]).
 fn build<'a>(
     scenario: &'a Scenario,
     input: &ReplayInput,
     book: &Book,
+    prepared: Option<&'a PreparedBook>,
     lean: bool,
 ) -> Result<(Engine<'a>, Stream), ReplayError> {
     scenario.validate()?;
@@ -856,21 +908,16 @@ fn build<'a>(
     let pegged = peg_bars(scenario, &input.prices);
     let bars = || input.prices.iter().chain(pegged.iter());
     // Asset universe.
-    let mut names: BTreeMap<String, ()> = BTreeMap::new();
-    for b in bars() {
-        names.insert(b.base.clone(), ());
-    }
-    for a in scenario.policy.assets.keys() {
-        names.insert(a.clone(), ());
-    }
-    for p in &book.positions {
-        for a in p.collateral.keys().chain(p.debt.keys()) {
-            if !names.contains_key(a) {
-                names.insert(a.clone(), ());
-            }
+    let own_held;
+    let held = match prepared {
+        Some(p) => p.assets(),
+        None => {
+            own_held = book_assets(book);
+            &own_held
         }
-    }
-    let names: Vec<String> = names.into_keys().collect();
+    };
+    let units = asset_units(scenario, bars(), held);
+    let names: Vec<String> = units.iter().map(|(n, _)| n.clone()).collect();
     if names.len() > u16::MAX as usize {
         return Err(ReplayError::Input("too many assets".into()));
     }
@@ -978,11 +1025,7 @@ fn build<'a>(
         if a.oracle.source == OracleSource::Recorded
             && !input.oracle_rounds.iter().any(|r| r.base == a.name)
         {
-            let used = book
-                .positions
-                .iter()
-                .any(|p| p.collateral.contains_key(&a.name) || p.debt.contains_key(&a.name));
-            if used {
+            if held.contains(&a.name) {
                 return Err(cfg(
                     &format!("oracle.assets.{}.source", names[i]),
                     "recorded, but no oracle rounds for this asset",
@@ -1076,51 +1119,25 @@ fn build<'a>(
     ticks.dedup();
 
     // Positions.
-    let mut pos = Vec::with_capacity(book.positions.len());
-    let n_legs = book
-        .positions
-        .iter()
-        .map(|p| p.collateral.len() + p.debt.len())
-        .sum();
-    let mut legs = Legs::with_capacity(book.positions.len(), n_legs);
-    let (mut coll, mut debt) = (Vec::new(), Vec::new());
-    for p in &book.positions {
-        let conv = |m: &BTreeMap<String, Wad>,
-                    assets: &mut Vec<AssetState>,
-                    is_coll: bool,
-                    v: &mut Vec<Leg>|
-         -> Result<(), ReplayError> {
-            v.clear();
-            for (a, amt) in m {
-                if amt.is_negative() {
-                    return Err(ReplayError::Input(format!(
-                        "negative amount for {} {a}",
-                        p.account
-                    )));
-                }
-                let i = index[a.as_str()];
-                let st = &mut assets[i as usize];
-                let x = to_base(amt.0, st.unit_div) * st.unit_div; // token decimals
-                if x == 0 {
-                    continue;
-                }
-                if is_coll {
-                    st.coll_initial += x;
-                } else {
-                    st.debt_initial += x;
-                }
-                v.push((i, x));
-            }
-            Ok(())
-        };
-        conv(&p.collateral, &mut assets, true, &mut coll)?;
-        conv(&p.debt, &mut assets, false, &mut debt)?;
-        legs.push(&coll, &debt);
-        pos.push(Pos {
+    let conversion = match prepared.and_then(|p| p.conversion_for(&units)) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(convert(book, &units)?),
+    };
+    for (a, st) in assets.iter_mut().enumerate() {
+        st.coll_initial = conversion.coll_initial[a];
+        st.debt_initial = conversion.debt_initial[a];
+    }
+    let legs = conversion.legs.clone();
+    let (init_legs, position_names) = match conversion {
+        Cow::Borrowed(c) => (Cow::Borrowed(&c.legs), Cow::Borrowed(&c.names)),
+        Cow::Owned(c) => (Cow::Owned(c.legs), Cow::Owned(c.names)),
+    };
+    let pos: Vec<Pos> = (0..legs.len())
+        .map(|_| Pos {
             backoff: RETRY_MIN,
             ..Default::default()
-        });
-    }
+        })
+        .collect();
     let native = index
         .get(scenario.frictions.gas.native_asset.as_str())
         .copied();
@@ -1158,9 +1175,9 @@ fn build<'a>(
         band: vec![BAND_NONE; pos.len()],
         pending: vec![false; pos.len()],
         pos,
-        init_legs: legs.clone(),
+        init_legs,
         legs,
-        names: Names::new(book),
+        names: position_names,
         liqs,
         gas: input.gas.clone().unwrap_or_default(),
         native,
@@ -1548,8 +1565,8 @@ impl Engine<'_> {
     fn open_position(&mut self, account: &str, market: &str) -> u32 {
         let i = self.pos.len() as u32;
         self.legs.push(&[], &[]);
-        self.init_legs.push(&[], &[]);
-        self.names.push(account, market);
+        self.init_legs.to_mut().push(&[], &[]);
+        self.names.to_mut().push(account, market);
         self.band.push(BAND_NONE);
         self.pending.push(false);
         self.gens.push(0);

@@ -34,6 +34,7 @@ mod names;
 pub mod oracle;
 pub mod output;
 pub mod perp;
+mod prepared;
 pub mod rules;
 pub mod scenario;
 pub mod simulate;
@@ -42,10 +43,12 @@ mod triggers;
 
 pub use engine::joint::{replay_joint, JointRun, Member};
 pub use engine::{
-    resolve_book, run, run_id, run_on_book, start_prices, summarise, summarise_applied, ReplayInput,
+    resolve_book, run, run_id, run_on_book, run_on_prepared, start_prices, summarise,
+    summarise_applied, summarise_prepared, ReplayInput,
 };
 pub use error::ReplayError;
 pub use generator::{generate_book, GeneratorSpec};
 pub use output::*;
+pub use prepared::PreparedBook;
 pub use scenario::{apply_set, Scenario};
 pub use transforms::Transform;

@@ -7,6 +7,7 @@ use shortfall_core::Book;
 
 use crate::legs::prefetch;
 
+#[derive(Debug, Clone)]
 pub(crate) struct Names {
     /// Every account id, concatenated in book order.
     bytes: String,

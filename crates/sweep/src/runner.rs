@@ -11,7 +11,8 @@
 use sha2::{Digest, Sha256};
 use shortfall_core::{Book, SweepMeta, SweepRow, SweepScenario};
 use shortfall_replay::{
-    apply_set, resolve_book, run_on_book, summarise, ReplayError, ReplayInput, RunOutput, Scenario,
+    apply_set, resolve_book, run_on_book, run_on_prepared, summarise, summarise_prepared,
+    PreparedBook, ReplayInput, RunOutput, Scenario,
 };
 
 use crate::error::SweepError;
@@ -36,8 +37,9 @@ pub struct Prepared {
     /// The base scenario (pinned).
     pub scenario: Scenario,
     pub input: ReplayInput,
-    /// The book every variant replays, when no variant changes it.
-    book: Option<Book>,
+    /// The book every variant replays, when no variant changes it
+    /// (converted once for the base scenario's assets).
+    book: Option<PreparedBook>,
 }
 
 fn scenario_of(
@@ -102,11 +104,10 @@ pub fn prepare_keys(crisis: Crisis, keys: &[String]) -> Result<Prepared, SweepEr
     let scenario = scenario_of(&base, &[], &crisis.source, "base")?;
     let shares_book = !keys.iter().any(|k| k == "seed" || k.starts_with("book."));
     let book = if shares_book {
-        Some(
-            resolve_book(&scenario, &crisis.input)
-                .map_err(wrap)?
-                .into_owned(),
-        )
+        let book = resolve_book(&scenario, &crisis.input)
+            .map_err(wrap)?
+            .into_owned();
+        Some(PreparedBook::new(&scenario, &crisis.input, book).map_err(wrap)?)
     } else {
         None
     };
@@ -127,7 +128,7 @@ impl Prepared {
 
     /// The book shared by every variant (None: each generates its own).
     pub fn shared_book(&self) -> Option<&Book> {
-        self.book.as_ref()
+        self.book.as_ref().map(PreparedBook::book)
     }
 
     /// The scenario of a variant (the base with its sets applied).
@@ -135,24 +136,29 @@ impl Prepared {
         scenario_of(&self.base, &v.sets(), &self.source, &v.id)
     }
 
-    /// `replay` (full or summary only) of a scenario of this crisis on its
-    /// book: the shared one, else the scenario's own.
+    /// The replay (full or summary only) of a scenario of this crisis on
+    /// its book: the shared one, else the scenario's own.
     fn replay_with(
         &self,
         sc: &Scenario,
         variant: &str,
-        replay: fn(&Scenario, &ReplayInput, &Book) -> Result<RunOutput, ReplayError>,
+        lean: bool,
     ) -> Result<RunOutput, SweepError> {
         let wrap = |e| SweepError::Variant {
             variant: variant.to_string(),
             scenario: self.source.clone(),
             source: e,
         };
-        match &self.book {
-            Some(b) => replay(sc, &self.input, b),
-            None => {
+        match (&self.book, lean) {
+            (Some(b), true) => summarise_prepared(sc, &self.input, b),
+            (Some(b), false) => run_on_prepared(sc, &self.input, b),
+            (None, _) => {
                 let b = resolve_book(sc, &self.input).map_err(wrap)?;
-                replay(sc, &self.input, &b)
+                if lean {
+                    summarise(sc, &self.input, &b)
+                } else {
+                    run_on_book(sc, &self.input, &b)
+                }
             }
         }
         .map_err(wrap)
@@ -161,7 +167,7 @@ impl Prepared {
     /// The full run of a scenario of this crisis (its book shared when
     /// the variants share it).
     pub fn run(&self, sc: &Scenario, variant: &str) -> Result<RunOutput, SweepError> {
-        self.replay_with(sc, variant, run_on_book)
+        self.replay_with(sc, variant, false)
     }
 
     /// The row of a variant (`None`: the base scenario unchanged): the
@@ -172,7 +178,7 @@ impl Prepared {
             Some(v) => (self.variant_scenario(v)?, v.id.as_str()),
             None => (self.scenario.clone(), "base"),
         };
-        let out = self.replay_with(&sc, id, summarise)?;
+        let out = self.replay_with(&sc, id, true)?;
         let s = &out.summary;
         Ok(SweepRow {
             variant: v.map_or(u32::MAX, |v| v.index),
@@ -232,7 +238,7 @@ pub fn meta(
             )));
         }
         let baseline = c.row(None)?;
-        let book_origin = match &c.book {
+        let book_origin = match c.shared_book() {
             Some(b) => b.origin.clone(),
             None => resolve_book(&c.scenario, &c.input)
                 .map_err(|e| SweepError::Scenario {

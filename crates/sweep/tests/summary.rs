@@ -1,11 +1,15 @@
-//! A sweep row comes from the summary-only replay: its summary, run_id and
-//! liquidations must equal the full run's, on every crisis pack and with
-//! circuit breakers (whose log the summary-only replay does not keep).
+//! A sweep row comes from the summary-only replay of a prepared book: its
+//! summary and run_id must equal the full run's, on every crisis pack and
+//! with circuit breakers (whose log the summary-only replay does not keep),
+//! and a prepared book must not change a run, used or not.
 
 use std::path::Path;
 
 use shortfall_core::{OracleRound, PriceBar};
-use shortfall_replay::{resolve_book, run_on_book, summarise, ReplayInput, Scenario};
+use shortfall_replay::{
+    resolve_book, run_on_book, run_on_prepared, summarise, summarise_prepared, PreparedBook,
+    ReplayInput, Scenario,
+};
 use shortfall_store::Dataset;
 
 fn input(pack: &Path) -> ReplayInput {
@@ -43,6 +47,17 @@ fn check(sc: &Scenario, input: &ReplayInput) -> usize {
     assert_eq!(lean.summary.events, full.events.len() as u64);
     assert!(lean.events.is_empty() && lean.loans.is_empty() && lean.series.is_empty());
     assert!(lean.liquidations.is_empty());
+    // The same with the book prepared for the scenario: it fits, and
+    // neither replay changes.
+    let prepared = PreparedBook::new(sc, input, book.clone().into_owned()).unwrap();
+    assert!(prepared.fits(sc, input).unwrap(), "{}", sc.name);
+    let p = summarise_prepared(sc, input, &prepared).unwrap();
+    assert_eq!(p.summary, lean.summary);
+    assert_eq!(p.run_meta, lean.run_meta);
+    let pf = run_on_prepared(sc, input, &prepared).unwrap();
+    assert_eq!(pf.events, full.events);
+    assert_eq!(pf.loans, full.loans);
+    assert_eq!(pf.liquidations, full.liquidations);
     assert!(!full.events.is_empty());
     full.events
         .iter()
@@ -83,4 +98,28 @@ fn summary_only_equals_the_full_run_on_every_pack() {
         breakers > 0,
         "no circuit breaker fired: the test tests nothing"
     );
+}
+
+#[test]
+fn a_book_prepared_for_other_decimals_is_converted_again() {
+    let pack =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/crises/compound-dai-2020-11-26");
+    let text = std::fs::read_to_string(pack.join("crisis.toml")).unwrap();
+    let sc = Scenario::from_toml(&text).unwrap();
+    let inp = input(&pack);
+    let book = resolve_book(&sc, &inp).unwrap().into_owned();
+    // USDC with 8 decimals instead of 6: other token units.
+    let other =
+        Scenario::from_toml_with_sets(&text, &["policy.assets.USDC.decimals=8".into()]).unwrap();
+    let prepared = PreparedBook::new(&other, &inp, book.clone()).unwrap();
+    assert!(prepared.fits(&other, &inp).unwrap());
+    assert!(!prepared.fits(&sc, &inp).unwrap());
+    let own = summarise(&sc, &inp, &book).unwrap();
+    let via = summarise_prepared(&sc, &inp, &prepared).unwrap();
+    assert_eq!(via.summary, own.summary);
+    assert!(own.summary.liquidation_count > 0);
+    // And the other way round: the other scenario's own replay.
+    let other_own = summarise(&other, &inp, &book).unwrap();
+    let other_via = summarise_prepared(&other, &inp, &prepared).unwrap();
+    assert_eq!(other_via.summary, other_own.summary);
 }
