@@ -1023,14 +1023,13 @@ fn build<'a>(
         .collect();
     for (i, a) in assets.iter().enumerate() {
         if a.oracle.source == OracleSource::Recorded
+            && held.contains(&a.name)
             && !input.oracle_rounds.iter().any(|r| r.base == a.name)
         {
-            if held.contains(&a.name) {
-                return Err(cfg(
-                    &format!("oracle.assets.{}.source", names[i]),
-                    "recorded, but no oracle rounds for this asset",
-                ));
-            }
+            return Err(cfg(
+                &format!("oracle.assets.{}.source", names[i]),
+                "recorded, but no oracle rounds for this asset",
+            ));
         }
     }
 
