@@ -1229,9 +1229,17 @@ fn build<'a>(
 }
 
 impl Engine<'_> {
+    /// Schedules a derived event. Liquidation attempts due at the same
+    /// time go in position order (then liquidator, then scheduling order),
+    /// whenever they were scheduled; other events in scheduling order.
     fn push(&mut self, key: ReplayKey, ev: DynEv) {
-        self.heap
-            .push(Reverse(Scheduled::new(key, self.dyn_seq, ev)));
+        let tie = match ev {
+            DynEv::Attempt { pos, k, .. } => {
+                (pos as u64) << 24 | (k.min(0xff) as u64) << 16 | (self.dyn_seq & 0xffff)
+            }
+            _ => self.dyn_seq,
+        };
+        self.heap.push(Reverse(Scheduled::new(key, tie, ev)));
         self.dyn_seq += 1;
     }
 
