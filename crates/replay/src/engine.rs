@@ -41,6 +41,8 @@ use crate::triggers::Triggers;
 mod eventjson;
 #[path = "joint.rs"]
 pub mod joint;
+#[path = "parking.rs"]
+mod parking;
 
 /// Depth paths per asset from `datasets.liquidity` rows: one venue per
 /// asset (`frictions.liquidity.venue` chooses when the rows hold several).
@@ -265,6 +267,9 @@ struct Pos {
     /// The outcome of the last blocked attempt, while it still holds
     /// ([`Engine::repeat_block`]).
     last_block: Option<Blocked>,
+    /// Parked: the time of the next retry, which is not scheduled
+    /// (see [`parking`]).
+    parked: Option<Micros>,
     auction_lot: Vec<(u16, i128)>,
     auction_debt: Vec<(u16, i128)>,
 }
@@ -480,6 +485,10 @@ struct Engine<'a> {
     /// or anything at all ([`Engine::all_touched`]). See [`Blocked`].
     stamp: u64,
     all_touched: u64,
+    /// Blocked retries may be parked ([`parking`]).
+    park: bool,
+    /// Per asset: the positions parked until it changes.
+    parked_on: Vec<Vec<u32>>,
     /// (seq, asset, time) of the last circuit breaker event logged.
     last_breaker: Option<(u64, u16, Micros)>,
     auction_incentives: Wad,
@@ -1206,6 +1215,8 @@ fn build<'a>(
         n_liquidations: 0,
         stamp: 0,
         all_touched: 0,
+        park: false,
+        parked_on: vec![Vec::new(); n_assets],
         last_breaker: None,
         auction_incentives: Wad::ZERO,
         blocked_counts: BTreeMap::new(),
@@ -1220,6 +1231,7 @@ fn build<'a>(
         pos_by_key: None,
     };
     e.gas.sort_by_key(|g| g.0);
+    e.park = e.parking_allowed();
     for a in 0..e.assets.len() {
         let o = &e.assets[a].oracle;
         e.assets[a].variable = !(o.mode == OracleMode::Fixed && o.override_times().is_empty());
@@ -1460,6 +1472,7 @@ impl Engine<'_> {
                     }
                     if self.assets[i].paused_until < until {
                         self.assets[i].paused_until = until;
+                        self.touch_recorded(i, t);
                     }
                 }
                 if newly {
@@ -1496,6 +1509,13 @@ impl Engine<'_> {
         self.assets[a].touched = self.stamp;
     }
 
+    /// A recorded event changes asset `a` at `t`: noted, and its parked
+    /// positions are retried from then on ([`parking`]).
+    fn touch_recorded(&mut self, a: usize, t: Micros) {
+        self.touch(a);
+        self.wake(a, t);
+    }
+
     fn touch_all(&mut self) {
         self.stamp += 1;
         self.all_touched = self.stamp;
@@ -1505,7 +1525,7 @@ impl Engine<'_> {
         match ev {
             StaticEv::Market { asset, .. }
             | StaticEv::Round { asset, .. }
-            | StaticEv::Override { asset } => self.touch(asset as usize),
+            | StaticEv::Override { asset } => self.touch_recorded(asset as usize, t),
             // A change of balances: the position's own (see book_change).
             StaticEv::Book { .. } => {}
         }
@@ -1615,6 +1635,8 @@ impl Engine<'_> {
             None if adds => self.open_position(&account, &market),
             None => return self.count_ignored("unknown_account"),
         };
+        // Its balances change: a parked retry is due from now on.
+        self.unpark(i, t, true);
         self.pos[i as usize].last_block = None;
         let (coll, debt) = self.legs.split_mut(i);
         let side = if is_coll { coll } else { debt };
@@ -2102,14 +2124,7 @@ impl Engine<'_> {
     /// oracle) and uncapped when the position is not worth liquidating
     /// (its economics change only slowly).
     fn retry(&mut self, i: u32, t: Micros, reason: Reason) {
-        let p = &mut self.pos[i as usize];
-        let b = p.backoff;
-        let cap = match reason {
-            Reason::BelowDust | Reason::Unprofitable | Reason::MustNotLeaveDust => 86_400 * 365,
-            _ => RETRY_MAX,
-        };
-        p.backoff = (b * 2).min(cap);
-        let at = Micros(t.0 + b * Micros::PER_SEC);
+        let at = self.next_retry(i, t, reason);
         self.push(
             ReplayKey::derived(at, Phase::Liquidation),
             DynEv::Attempt {
@@ -2118,6 +2133,19 @@ impl Engine<'_> {
                 detect: at,
             },
         );
+    }
+
+    /// The time of the next retry of a liquidation blocked at `t` (the
+    /// backoff doubled for the one after).
+    fn next_retry(&mut self, i: u32, t: Micros, reason: Reason) -> Micros {
+        let p = &mut self.pos[i as usize];
+        let b = p.backoff;
+        let cap = match reason {
+            Reason::BelowDust | Reason::Unprofitable | Reason::MustNotLeaveDust => 86_400 * 365,
+            _ => RETRY_MAX,
+        };
+        p.backoff = (b * 2).min(cap);
+        Micros(t.0 + b * Micros::PER_SEC)
     }
 
     fn attempt(&mut self, i: u32, k: usize, detect: Micros, t: Micros) -> Result<(), ReplayError> {
@@ -2245,7 +2273,7 @@ impl Engine<'_> {
     ) {
         if unpayable {
             self.block(i, t, reason, Some(ALL_LIQUIDATORS));
-            self.retry(i, t, reason);
+            self.retry_or_park(i, t, reason);
             return;
         }
         self.block(i, t, reason, Some(k));
@@ -2260,7 +2288,7 @@ impl Engine<'_> {
                 },
             );
         } else {
-            self.retry(i, t, reason);
+            self.retry_or_park(i, t, reason);
         }
     }
 
@@ -2903,6 +2931,7 @@ impl Engine<'_> {
     }
 
     fn finish(mut self, book: &Book) -> Result<RunOutput, ReplayError> {
+        self.flush_parked();
         // The log is complete: hash it on a second thread while the tables
         // are built (the hash does not depend on which thread computes it).
         let events = std::mem::take(&mut self.events);

@@ -103,7 +103,9 @@ pub fn replay_joint(
         .collect::<Result<Vec<_>, _>>()?;
     let mut runs = Vec::with_capacity(members.len());
     for (k, (sc, inp)) in applied.iter().enumerate() {
-        let (e, stat) = build(sc, inp, members[k].book, None, lean).map_err(|e| named(k, e))?;
+        let (mut e, stat) = build(sc, inp, members[k].book, None, lean).map_err(|e| named(k, e))?;
+        // The others' sales move shared markets between recorded events.
+        e.park = false;
         runs.push((e, stat, 0usize));
     }
     // Per shared asset: its index in each member (None: not traded there).
