@@ -230,6 +230,8 @@ struct AssetState {
     variable: bool,
     /// [`Engine::stamp`] of the last change of this asset's state.
     touched: u64,
+    /// (oracle answer, its natural log as f64) for the trigger levels.
+    ln_answer: (i128, f64),
     triggers: Triggers,
     paused_until: Micros,
     /// market series (raw, no impact) for auctions
@@ -369,34 +371,11 @@ impl maker::AuctionEnv for Env<'_> {
     }
 }
 
-/// `a * b / WAD` truncated toward zero, exact; splits the operands at
-/// 10^18 so the common case needs no 256-bit division:
-/// `a*b/W = ah*bh*W + ah*bl + al*bh + floor(al*bl/W)`.
+/// `a * b / WAD` truncated toward zero, exact (i128::MAX when it does not
+/// fit); by the 256-bit product, whose division by WAD is two machine
+/// divisions ([`mul_div_down`]).
 pub(crate) fn wmul(a: i128, b: i128) -> i128 {
-    if let Some(p) = a.checked_mul(b) {
-        return p / WAD;
-    }
-    let neg = (a < 0) ^ (b < 0);
-    let w = WAD as u128;
-    let (ua, ub) = (a.unsigned_abs(), b.unsigned_abs());
-    let (ah, al, bh, bl) = (ua / w, ua % w, ub / w, ub % w);
-    let r = ah
-        .checked_mul(bh)
-        .and_then(|x| x.checked_mul(w))
-        .and_then(|x| x.checked_add(ah.checked_mul(bl)?))
-        .and_then(|x| x.checked_add(al.checked_mul(bh)?))
-        .and_then(|x| x.checked_add(al * bl / w))
-        .and_then(|x| i128::try_from(x).ok());
-    match r {
-        Some(r) => {
-            if neg {
-                -r
-            } else {
-                r
-            }
-        }
-        None => mul_div_down(a, b, WAD).unwrap_or(i128::MAX),
-    }
+    mul_div_down(a, b, WAD).unwrap_or(i128::MAX)
 }
 
 /// Token amount (wad) to base units: `x / unit_div`, without the 128-bit
@@ -406,14 +385,6 @@ pub(crate) fn to_base(x: i128, unit_div: i128) -> i128 {
         x
     } else {
         x / unit_div
-    }
-}
-
-fn root(x: f64, sides: u32) -> f64 {
-    if sides == 1 {
-        x
-    } else {
-        x.sqrt()
     }
 }
 
@@ -487,6 +458,8 @@ struct Engine<'a> {
     all_touched: u64,
     /// Blocked retries may be parked ([`parking`]).
     park: bool,
+    /// ln(1 + MARGIN), ln(1 - MARGIN): the trigger margins in logs.
+    ln_margin: (f64, f64),
     /// Per asset: the positions parked until it changes.
     parked_on: Vec<Vec<u32>>,
     /// (seq, asset, time) of the last circuit breaker event logged.
@@ -1012,6 +985,7 @@ fn build<'a>(
                 comp_ttd: 0,
                 variable: true,
                 touched: 0,
+                ln_answer: (0, f64::NEG_INFINITY),
                 triggers: Triggers::default(),
                 paused_until: Micros(i64::MIN),
                 raw_series: Vec::new(),
@@ -1216,6 +1190,7 @@ fn build<'a>(
         stamp: 0,
         all_touched: 0,
         park: false,
+        ln_margin: (MARGIN.ln_1p(), (-MARGIN).ln_1p()),
         parked_on: vec![Vec::new(); n_assets],
         last_breaker: None,
         auction_incentives: Wad::ZERO,
@@ -2060,37 +2035,43 @@ impl Engine<'_> {
         // Health is linear in prices on each side: with every collateral
         // price >= r * p0 the weighted collateral is >= r * C0, with every
         // debt price <= q0 / r the debt is <= D0 / r. The slack is shared
-        // between the sides that can move (fixed-peg assets cannot).
+        // between the sides that can move (fixed-peg assets cannot). In
+        // logs: ln r = ln(bound / hf) / sides.
         let var = |a: &u16| self.assets[*a as usize].variable;
         let (coll, debt) = self.legs.split(i);
         let sides =
             (coll.iter().any(|l| var(&l.0)) as u32 + debt.iter().any(|l| var(&l.0)) as u32).max(1);
+        let ln_hf = hf.ln();
+        let ln_r = |bound: f64| (bound.ln() - ln_hf) / sides as f64;
+        let (ln_lo, ln_hi) = (lo.map(ln_r), hi.map(ln_r));
+        let (ln_up, ln_down) = self.ln_margin;
         let legs = coll
             .iter()
             .map(|(a, _)| (*a, true))
             .chain(debt.iter().map(|(a, _)| (*a, false)));
         let assets = &mut self.assets;
         for (a, is_coll) in legs {
-            if !assets[a as usize].variable {
+            let st = &mut assets[a as usize];
+            if !st.variable {
                 continue;
             }
-            let st = &mut assets[a as usize];
             let Some(px) = st.oracle.answer else { continue };
-            let p0 = px.0 as f64;
-            if let Some(lo) = lo {
-                let r = root(lo / hf, sides);
+            if st.ln_answer.0 != px.0 {
+                st.ln_answer = (px.0, (px.0 as f64).ln());
+            }
+            let lp = st.ln_answer.1;
+            if let Some(r) = ln_lo {
                 if is_coll {
-                    st.triggers.push_down(p0 * r * (1.0 + MARGIN), i, g);
+                    st.triggers.push_down(lp + r + ln_up, i, g);
                 } else {
-                    st.triggers.push_up(p0 / r * (1.0 - MARGIN), i, g);
+                    st.triggers.push_up(lp - r + ln_down, i, g);
                 }
             }
-            if let Some(hi) = hi {
-                let r = root(hi / hf, sides);
+            if let Some(r) = ln_hi {
                 if is_coll {
-                    st.triggers.push_up(p0 * r * (1.0 - MARGIN), i, g);
+                    st.triggers.push_up(lp + r + ln_down, i, g);
                 } else {
-                    st.triggers.push_down(p0 / r * (1.0 + MARGIN), i, g);
+                    st.triggers.push_down(lp - r + ln_up, i, g);
                 }
             }
         }

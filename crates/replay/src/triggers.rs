@@ -16,11 +16,20 @@ fn bucket(level: f64) -> Option<i32> {
     if level.is_nan() || level <= 0.0 {
         return None;
     }
-    if level.is_infinite() {
+    bucket_ln(level.ln())
+}
+
+/// The bucket of the level whose natural log is `ln` (None for a level of
+/// zero, -inf).
+fn bucket_ln(ln: f64) -> Option<i32> {
+    if ln.is_nan() || ln == f64::NEG_INFINITY {
+        return None;
+    }
+    if ln == f64::INFINITY {
         return Some(i32::MAX);
     }
     Some(
-        (level.ln() * K)
+        (ln * K)
             .floor()
             .clamp(i32::MIN as f64 + 1.0, i32::MAX as f64 - 1.0) as i32,
     )
@@ -155,21 +164,24 @@ pub(crate) struct Triggers {
     pub(crate) len: usize,
 }
 
+/// Levels are given as their natural logs: the engine adds the logs of a
+/// price and of a health ratio instead of taking a log per level.
 impl Triggers {
-    /// Fire when price <= level (a level <= 0 never fires).
-    pub(crate) fn push_down(&mut self, level: f64, pos: u32, gen: u32) {
-        if let Some(b) = bucket(level) {
+    /// Fire when price <= the level `e^ln` (a level of 0 never fires).
+    pub(crate) fn push_down(&mut self, ln: f64, pos: u32, gen: u32) {
+        if let Some(b) = bucket_ln(ln) {
             self.down.push(b, (pos, gen));
             self.len += 1;
         }
     }
 
-    /// Fire when price >= level (an infinite level never fires).
-    pub(crate) fn push_up(&mut self, level: f64, pos: u32, gen: u32) {
-        if level.is_infinite() || level.is_nan() {
+    /// Fire when price >= the level `e^ln` (an infinite level never fires,
+    /// a level of 0 fires at once).
+    pub(crate) fn push_up(&mut self, ln: f64, pos: u32, gen: u32) {
+        if ln == f64::INFINITY || ln.is_nan() {
             return;
         }
-        let b = bucket(level).unwrap_or(i32::MIN);
+        let b = bucket_ln(ln).unwrap_or(i32::MIN);
         self.up.push(b, (pos, gen));
         self.len += 1;
     }
@@ -189,9 +201,9 @@ mod tests {
     #[test]
     fn fires_at_or_before_the_level_never_after() {
         let mut t = Triggers::default();
-        t.push_down(100.0, 1, 0);
-        t.push_up(200.0, 2, 0);
-        t.push_down(0.0, 3, 0); // never
+        t.push_down(100f64.ln(), 1, 0);
+        t.push_up(200f64.ln(), 2, 0);
+        t.push_down(0f64.ln(), 3, 0); // never
         let mut out = Vec::new();
         t.fire(150.0, &mut out);
         assert!(out.is_empty());
@@ -255,10 +267,10 @@ mod tests {
                 };
                 let e = (step, round);
                 if rng.gen_bool(0.5) {
-                    t.push_down(level, e.0, e.1);
+                    t.push_down(level.ln(), e.0, e.1);
                     r.push_down(level, e);
                 } else {
-                    t.push_up(level, e.0, e.1);
+                    t.push_up(level.ln(), e.0, e.1);
                     r.push_up(level, e);
                 }
                 if rng.gen_range(0..10) == 0 {
