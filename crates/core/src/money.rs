@@ -228,6 +228,7 @@ impl Wad {
 
 /// `a * b / d` rounded half up (ties away from zero for negatives), with a
 /// 256-bit intermediate so `a * b` never overflows.
+#[inline]
 pub fn mul_div_half_up(a: i128, b: i128, d: i128) -> Option<i128> {
     if d == 0 {
         return None;
@@ -241,6 +242,7 @@ pub fn mul_div_half_up(a: i128, b: i128, d: i128) -> Option<i128> {
 }
 
 /// `a * b / d` truncated toward zero, with a 256-bit intermediate.
+#[inline]
 pub fn mul_div_down(a: i128, b: i128, d: i128) -> Option<i128> {
     if d == 0 {
         return None;
@@ -251,7 +253,21 @@ pub fn mul_div_down(a: i128, b: i128, d: i128) -> Option<i128> {
     Some(if neg { -q } else { q })
 }
 
+/// `x / d` truncated toward zero, exactly as Rust's `/` (panics on a zero
+/// divisor as it does): one `div` instruction when `x >= 0`, `0 < d <
+/// 2^64` and the quotient fits 64 bits (a token amount to its base units),
+/// else the 128-bit library division.
+#[inline]
+pub fn div_trunc(x: i128, d: i128) -> i128 {
+    if x >= 0 && d > 0 && d as u128 <= LO64 && (x as u128) >> 64 < d as u128 {
+        div_2by1(x as u128, d as u64).0 as i128
+    } else {
+        x / d
+    }
+}
+
 /// The 256-bit product `a * b` as (high, low) 128-bit halves.
+#[inline]
 fn mul_wide(a: u128, b: u128) -> (u128, u128) {
     // 128x128 -> 256 multiply from 64-bit limbs.
     let (a_hi, a_lo) = (a >> 64, a & u64::MAX as u128);
@@ -324,6 +340,7 @@ pub fn mul3_div2(a: i128, b: i128, c: i128, d: i128, e: i128) -> Option<i128> {
 
 /// (a * b) / d and remainder, for unsigned 128-bit operands, via a 256-bit
 /// product. Returns None if the quotient does not fit in 128 bits.
+#[inline]
 fn u256_mul_div(a: u128, b: u128, d: u128) -> Option<(u128, u128)> {
     let (hi, lo) = mul_wide(a, b);
     if hi == 0 && d > LO64 {
@@ -332,6 +349,12 @@ fn u256_mul_div(a: u128, b: u128, d: u128) -> Option<(u128, u128)> {
     }
     if hi >= d {
         return None;
+    }
+    if hi == 0 && lo >> 64 < d {
+        // The quotient fits 64 bits (the usual amount times a wad): one
+        // division.
+        let (q, r) = div_2by1(lo, d as u64);
+        return Some((q as u128, r as u128));
     }
     Some(div_wide(hi, lo, d))
 }
@@ -371,6 +394,7 @@ const LO64: u128 = u64::MAX as u128;
 /// `(hi * 2^128 + lo) / d` and remainder for `hi < d` (so the quotient fits
 /// in 128 bits): schoolbook division in 64-bit digits (Knuth, TAOCP vol. 2,
 /// 4.3.1, algorithm D).
+#[inline]
 fn div_wide(hi: u128, lo: u128, d: u128) -> (u128, u128) {
     if d <= LO64 {
         // One-digit divisor: each partial remainder is < d, so each
@@ -389,13 +413,21 @@ fn div_wide(hi: u128, lo: u128, d: u128) -> (u128, u128) {
     } else {
         ((hi << s) | (lo >> (128 - s)), lo << s)
     };
-    let (q1, r) = div_3by2(u_hi, (u_lo >> 64) as u64, d);
+    // The high quotient digit is zero when the top 128 bits are below the
+    // divisor's top digit (a quotient under 2^64, such as a health factor):
+    // one step then.
+    let (q1, r) = if u_hi < d >> 64 {
+        (0, (u_hi << 64) | (u_lo >> 64))
+    } else {
+        div_3by2(u_hi, (u_lo >> 64) as u64, d)
+    };
     let (q0, r) = div_3by2(r, u_lo as u64, d);
     (((q1 as u128) << 64) | q0 as u128, r >> s)
 }
 
 /// `(u * 2^64 + u0) / d` and remainder, for a normalised `d` (top bit set)
 /// and `u < d`: the quotient is one 64-bit digit.
+#[inline]
 fn div_3by2(u: u128, u0: u64, d: u128) -> (u64, u128) {
     let (d1, d0) = (d >> 64, d & LO64);
     // Estimate from the top digits (never too small), with `u = q * d1 + r`.
