@@ -16,6 +16,7 @@
 //! depend on the level arithmetic (tested by changing the bucket width).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 
@@ -37,6 +38,8 @@ use crate::scenario::*;
 use crate::triggers::Triggers;
 
 // Declared here rather than in lib.rs: private to the engine.
+#[path = "estimate.rs"]
+mod estimate;
 #[path = "eventjson.rs"]
 mod eventjson;
 #[path = "joint.rs"]
@@ -232,6 +235,9 @@ struct AssetState {
     touched: u64,
     /// (oracle answer, its natural log as f64) for the trigger levels.
     ln_answer: (i128, f64),
+    memo: AssetMemo,
+    /// Coefficients of the floating-point health bounds ([`estimate`]).
+    est: estimate::LegEst,
     triggers: Triggers,
     paused_until: Micros,
     /// market series (raw, no impact) for auctions
@@ -344,13 +350,48 @@ impl Env<'_> {
         series_at(self.gas, t).unwrap_or(self.default_gwei)
     }
     fn gas_cost(&self, t: Micros, units: u64, native_px: Option<Wad>) -> Wad {
-        let Some(px) = native_px else {
-            return Wad::ZERO;
-        };
-        // units * gwei * 1e-9 native * price
-        let native_amt = mul_div_down(self.gwei(t).0, units as i128, 1_000_000_000).unwrap_or(0);
-        Wad(mul_div_down(native_amt, px.0, WAD).unwrap_or(0))
+        gas_cost(self.gwei(t), units, native_px)
     }
+}
+
+/// USD cost of `units` of gas at `gwei` and a native token price
+/// (`units * gwei * 1e-9` native tokens); zero without a price.
+fn gas_cost(gwei: Wad, units: u64, native_px: Option<Wad>) -> Wad {
+    let Some(px) = native_px else {
+        return Wad::ZERO;
+    };
+    let native_amt = mul_div_down(gwei.0, units as i128, 1_000_000_000).unwrap_or(0);
+    Wad(mul_div_down(native_amt, px.0, WAD).unwrap_or(0))
+}
+
+/// The inputs of the last [`gas_cost`] the engine computed, and its result.
+type GasMemo = Cell<Option<((Wad, u64, Option<Wad>), Wad)>>;
+
+/// The last result of a pure function of two integers, with its inputs.
+type Memo2 = Cell<Option<((i128, i128), i128)>>;
+
+/// `f()`, which depends on `key` alone, remembered in `cell` for the next
+/// call with the same key.
+#[inline]
+fn memo(cell: &Memo2, key: (i128, i128), f: impl FnOnce() -> i128) -> i128 {
+    if let Some((k, v)) = cell.get() {
+        if k == key {
+            return v;
+        }
+    }
+    let v = f();
+    cell.set(Some((key, v)));
+    v
+}
+
+/// Per asset, what [`Engine::cannot_profit`] computes from its prices
+/// alone, remembered across the positions that hold it.
+#[derive(Default)]
+struct AssetMemo {
+    /// (market, oracle) -> market / oracle (wad).
+    rho: Memo2,
+    /// (oracle, rho) -> the lowest price a liquidator pays per unit seized.
+    floor: Memo2,
 }
 
 impl maker::AuctionEnv for Env<'_> {
@@ -378,13 +419,53 @@ pub(crate) fn wmul(a: i128, b: i128) -> i128 {
     mul_div_down(a, b, WAD).unwrap_or(i128::MAX)
 }
 
+/// Sorts `v` (positions below `n`) and removes repeats: by a bit per
+/// position when `v` is long (a busy tick fires tens of thousands of
+/// levels), else by sorting. `bits` is all clear before and after.
+fn sort_dedup(v: &mut Vec<u32>, bits: &mut Vec<u64>, n: usize) {
+    let words = n.div_ceil(64);
+    if v.len() * 16 < words {
+        v.sort_unstable();
+        v.dedup();
+        return;
+    }
+    if bits.len() < words {
+        bits.resize(words, 0);
+    }
+    for &i in v.iter() {
+        bits[i as usize / 64] |= 1 << (i % 64);
+    }
+    v.clear();
+    for (w, word) in bits.iter_mut().enumerate().take(words) {
+        let mut b = std::mem::take(word);
+        while b != 0 {
+            v.push((w * 64) as u32 + b.trailing_zeros());
+            b &= b - 1;
+        }
+    }
+}
+
+/// `x as f64` (the nearest double), by the one-instruction conversion of
+/// an i64 when `x` fits one (a health factor always does), the same
+/// correctly rounded value as the 128-bit library routine gives.
+#[inline]
+pub(crate) fn to_f64(x: i128) -> f64 {
+    match i64::try_from(x) {
+        // Hidden from the optimiser, which would otherwise fold both arms
+        // back into the library routine (they give the same value).
+        Ok(v) => std::hint::black_box(v) as f64,
+        Err(_) => x as f64,
+    }
+}
+
 /// Token amount (wad) to base units: `x / unit_div`, without the 128-bit
 /// division for 18-decimal tokens (`unit_div` 1).
+#[inline]
 pub(crate) fn to_base(x: i128, unit_div: i128) -> i128 {
     if unit_div == 1 {
         x
     } else {
-        x / unit_div
+        shortfall_core::money::div_trunc(x, unit_div)
     }
 }
 
@@ -433,6 +514,8 @@ struct Engine<'a> {
     unarmed: Vec<u32>,
     /// Reused buffers of [`Engine::health_check`].
     scratch_hit: Vec<u32>,
+    /// A bit per position, for [`sort_dedup`] (all clear between uses).
+    scratch_bits: Vec<u64>,
     scratch_fired: Vec<(u32, u32)>,
     ticks: Vec<Micros>,
     cur_tick: usize,
@@ -460,6 +543,8 @@ struct Engine<'a> {
     park: bool,
     /// ln(1 + MARGIN), ln(1 - MARGIN): the trigger margins in logs.
     ln_margin: (f64, f64),
+    /// ln of the warning health (a band bound of the triggers).
+    ln_warn: f64,
     /// Per asset: the positions parked until it changes.
     parked_on: Vec<Vec<u32>>,
     /// (seq, asset, time) of the last circuit breaker event logged.
@@ -476,6 +561,7 @@ struct Engine<'a> {
     lend_counts: Option<LendingEventCounts>,
     /// (account, market) -> position, built at the first book change.
     pos_by_key: Option<HashMap<(String, String), u32>>,
+    gas_memo: GasMemo,
 }
 
 /// The engine's assets in order (every asset priced by a bar, configured
@@ -986,6 +1072,8 @@ fn build<'a>(
                 variable: true,
                 touched: 0,
                 ln_answer: (0, f64::NEG_INFINITY),
+                memo: AssetMemo::default(),
+                est: Default::default(),
                 triggers: Triggers::default(),
                 paused_until: Micros(i64::MIN),
                 raw_series: Vec::new(),
@@ -1173,6 +1261,7 @@ fn build<'a>(
         health_scheduled_at: None,
         unarmed,
         scratch_hit: Vec::new(),
+        scratch_bits: Vec::new(),
         scratch_fired: Vec::new(),
         ticks,
         cur_tick: 0,
@@ -1191,6 +1280,7 @@ fn build<'a>(
         all_touched: 0,
         park: false,
         ln_margin: (MARGIN.ln_1p(), (-MARGIN).ln_1p()),
+        ln_warn: scenario.policy.warn_health.to_f64().ln(),
         parked_on: vec![Vec::new(); n_assets],
         last_breaker: None,
         auction_incentives: Wad::ZERO,
@@ -1204,6 +1294,7 @@ fn build<'a>(
         book_evs,
         lend_counts,
         pos_by_key: None,
+        gas_memo: Cell::new(None),
     };
     e.gas.sort_by_key(|g| g.0);
     e.park = e.parking_allowed();
@@ -1355,7 +1446,15 @@ impl Engine<'_> {
 
     fn market_px(&self, a: usize) -> Option<Wad> {
         let st = &self.assets[a];
-        st.raw_market.map(|p| Wad(wmul(p.0, st.impact.0)))
+        // No impact (the common case): the recorded price, without the
+        // multiplication by one.
+        st.raw_market.map(|p| {
+            if st.impact == Wad::ONE {
+                p
+            } else {
+                Wad(wmul(p.0, st.impact.0))
+            }
+        })
     }
 
     fn mark_dirty(&mut self, a: usize, t: Micros) {
@@ -1784,8 +1883,7 @@ impl Engine<'_> {
                 }
             }
         }
-        hit.sort_unstable();
-        hit.dedup();
+        sort_dedup(&mut hit, &mut self.scratch_bits, self.pos.len());
         // Fetch ahead: spans PF_SPAN positions ahead, legs PF_LEGS ahead.
         const PF_SPAN: usize = 16;
         const PF_LEGS: usize = 8;
@@ -1836,11 +1934,7 @@ impl Engine<'_> {
                     .iter()
                     .map(|(a, x)| {
                         let st = &self.assets[*a as usize];
-                        let base = if st.unit_div == 1 {
-                            *x
-                        } else {
-                            x / st.unit_div
-                        };
+                        let base = to_base(*x, st.unit_div);
                         compound::mul_exp(self.comp_price(*a), base)
                     })
                     .sum();
@@ -1890,6 +1984,7 @@ impl Engine<'_> {
             self.assets[a].comp_ttd =
                 compound::tokens_to_denom(leg.collateral_factor, leg.exchange_rate, leg.price);
         }
+        self.assets[a].est = self.leg_est(a);
     }
 
     fn compute_reserve(&self, a: u16) -> aave::Reserve {
@@ -1919,11 +2014,7 @@ impl Engine<'_> {
     /// * 1e18 / rate, exact (a rate of one is the common case).
     fn ctokens(&self, a: u16, amount: i128) -> i128 {
         let st = &self.assets[a as usize];
-        let base = if st.unit_div == 1 {
-            amount
-        } else {
-            amount / st.unit_div
-        };
+        let base = to_base(amount, st.unit_div);
         let rate = st.params.exchange_rate.0;
         if rate == WAD {
             base
@@ -1942,7 +2033,16 @@ impl Engine<'_> {
         }
     }
 
+    /// Re-evaluates position `i`: its band, a liquidation attempt when
+    /// below one, its triggers. The exact health is computed only when the
+    /// floating-point bounds ([`estimate`]) do not prove the band, or when
+    /// a full replay records it (at a band change).
     fn evaluate(&mut self, i: u32, t: Micros) {
+        if let Some((band, hf)) = self.estimated_band(i) {
+            if self.lean || band == self.band[i as usize] {
+                return self.evaluate_band(i, t, band, hf, None);
+            }
+        }
         self.evaluate_at(i, t, self.health(i));
     }
 
@@ -1962,12 +2062,22 @@ impl Engine<'_> {
         } else {
             BAND_OK
         };
+        let hf = (h != i128::MAX).then(|| to_f64(h) / WAD as f64);
+        self.evaluate_band(i, t, band, hf.unwrap_or(f64::INFINITY), Some(h));
+    }
+
+    /// [`Engine::evaluate_at`] once the band is known: `hf` the health
+    /// factor (infinite without debt), `h` the exact health when computed
+    /// (always at a band change of a full replay).
+    fn evaluate_band(&mut self, i: u32, t: Micros, band: u8, hf: f64, h: Option<i128>) {
         let pidx = i as usize;
         let old = self.band[pidx];
         if old != band {
             // Sampled at band changes only, so it does not depend on how
             // often the trigger index asks for evaluations.
-            self.note_health(i, h);
+            if let Some(h) = h {
+                self.note_health(i, h);
+            }
         }
         if old != band && !(old == BAND_NONE && band == BAND_OK) {
             let reason = if band > old || old == BAND_NONE && band == BAND_OK {
@@ -1987,7 +2097,7 @@ impl Engine<'_> {
                 reason
             };
             self.log_pos(t, EventKind::HealthCrossing, i, |r| {
-                r.health = Some(Wad(h));
+                r.health = h.map(Wad);
                 r.reason = Some(reason);
             });
         }
@@ -2008,7 +2118,7 @@ impl Engine<'_> {
                 );
             }
         }
-        self.arm(i, h, band);
+        self.arm(i, hf, band);
     }
 
     fn note_health(&mut self, i: u32, h: i128) {
@@ -2018,20 +2128,22 @@ impl Engine<'_> {
         }
     }
 
-    fn arm(&mut self, i: u32, h: i128, band: u8) {
+    /// Sets position `i`'s triggers for its band at health factor `hf`
+    /// (infinite: no debt, nothing can make it liquidatable).
+    fn arm(&mut self, i: u32, hf: f64, band: u8) {
         let g = self.gens[i as usize].wrapping_add(1);
         self.gens[i as usize] = g;
-        if h == i128::MAX {
-            // no debt: nothing can make it liquidatable
+        if hf == f64::INFINITY {
             return;
         }
-        let warn = self.sc.policy.warn_health.to_f64();
+        // The bounds of the band, as natural logs: ln 1 = 0 and ln warn.
+        let ln_warn = self.ln_warn;
         let (lo, hi) = match band {
-            BAND_BELOW_ONE => (None, Some(1.0)),
-            BAND_AT_RISK => (Some(1.0), Some(warn)),
-            _ => (Some(warn), None),
+            BAND_BELOW_ONE => (None, Some(0.0)),
+            BAND_AT_RISK => (Some(0.0), Some(ln_warn)),
+            _ => (Some(ln_warn), None),
         };
-        let hf = (h as f64 / WAD as f64).max(1e-12);
+        let hf = hf.max(1e-12);
         // Health is linear in prices on each side: with every collateral
         // price >= r * p0 the weighted collateral is >= r * C0, with every
         // debt price <= q0 / r the debt is <= D0 / r. The slack is shared
@@ -2042,7 +2154,7 @@ impl Engine<'_> {
         let sides =
             (coll.iter().any(|l| var(&l.0)) as u32 + debt.iter().any(|l| var(&l.0)) as u32).max(1);
         let ln_hf = hf.ln();
-        let ln_r = |bound: f64| (bound.ln() - ln_hf) / sides as f64;
+        let ln_r = |ln_bound: f64| (ln_bound - ln_hf) / sides as f64;
         let (ln_lo, ln_hi) = (lo.map(ln_r), hi.map(ln_r));
         let (ln_up, ln_down) = self.ln_margin;
         let legs = coll
@@ -2134,19 +2246,33 @@ impl Engine<'_> {
             self.blocked(i, k, detect, t, b.reason, b.unpayable);
             return Ok(());
         }
-        let h = self.health(i);
-        if let Some(h) = h {
-            self.note_health(i, h);
-        }
-        let h = match h {
-            Some(h) if h < WAD => h,
-            _ => {
-                self.pending[i as usize] = false;
-                self.pos[i as usize].backoff = RETRY_MIN;
-                // Recovered before a liquidator acted: re-evaluate (logs the
-                // crossing, re-arms the triggers).
-                self.evaluate_at(i, t, h);
+        // Still below one? A summary-only replay takes the band from the
+        // health bounds when they prove it (it records no health).
+        let estimate = if self.lean {
+            self.estimated_band(i)
+        } else {
+            None
+        };
+        let h = match estimate {
+            Some((BAND_BELOW_ONE, _)) => None,
+            Some((band, hf)) => {
+                self.recovered(i);
+                self.evaluate_band(i, t, band, hf, None);
                 return Ok(());
+            }
+            None => {
+                let h = self.health(i);
+                if let Some(h) = h {
+                    self.note_health(i, h);
+                }
+                match h {
+                    Some(h) if h < WAD => Some(h),
+                    _ => {
+                        self.recovered(i);
+                        self.evaluate_at(i, t, h);
+                        return Ok(());
+                    }
+                }
             }
         };
         if let Some(until) = self
@@ -2207,6 +2333,14 @@ impl Engine<'_> {
             self.blocked(i, k, detect, t, reason, unpayable);
         }
         Ok(())
+    }
+
+    /// Recovered before a liquidator acted: no attempt pending, the
+    /// backoff reset (the caller re-evaluates: logs the crossing, re-arms
+    /// the triggers).
+    fn recovered(&mut self, i: u32) {
+        self.pending[i as usize] = false;
+        self.pos[i as usize].backoff = RETRY_MIN;
     }
 
     /// Any of the position's oracles stale (or out) at `t`.
@@ -2298,7 +2432,9 @@ impl Engine<'_> {
                 return false;
             };
             if o.0 > 0 {
-                rho = rho.min(mul_div_down(m.0, WAD, o.0).unwrap_or(WAD));
+                rho = rho.min(memo(&self.assets[*a as usize].memo.rho, (m.0, o.0), || {
+                    mul_div_down(m.0, WAD, o.0).unwrap_or(WAD)
+                }));
             }
         }
         let mut bound = 0i128;
@@ -2307,8 +2443,10 @@ impl Engine<'_> {
             let (Some(m), Some(o)) = (self.market_px(*a as usize), st.oracle.answer) else {
                 return false;
             };
-            let b = st.params.liquidation_bonus.0.max(WAD);
-            let floor = mul_div_down(wmul(o.0, rho), WAD, b).unwrap_or(0);
+            let floor = memo(&st.memo.floor, (o.0, rho), || {
+                let b = st.params.liquidation_bonus.0.max(WAD);
+                mul_div_down(wmul(o.0, rho), WAD, b).unwrap_or(0)
+            });
             bound += wmul(*x, (m.0 - floor).max(0));
         }
         let min_gas = self
@@ -2351,16 +2489,19 @@ impl Engine<'_> {
         }
     }
 
+    /// [`gas_cost`] at `t`, remembered: it changes only with the gas price
+    /// or the native token's price, and every attempt asks for it.
     fn gas_usd(&self, t: Micros, units: u64) -> Wad {
-        let env = Env {
-            assets: &self.assets,
-            gas: &self.gas,
-            default_gwei: self.sc.frictions.gas.gwei,
-            native: self.native,
-            coll: 0,
-        };
         let px = self.native.and_then(|n| self.market_px(n as usize));
-        env.gas_cost(t, units, px)
+        let key = (self.gwei(t), units, px);
+        if let Some((k, v)) = self.gas_memo.get() {
+            if k == key {
+                return v;
+            }
+        }
+        let v = gas_cost(key.0, units, px);
+        self.gas_memo.set(Some((key, v)));
+        v
     }
 
     fn gwei(&self, t: Micros) -> Wad {
@@ -2382,13 +2523,14 @@ impl Engine<'_> {
     }
 
     /// One fixed-spread liquidation by liquidator `k` of position `i` at
-    /// health `h_before`; Err = blocked reason.
+    /// health `h_before` (None: proven below one but not computed, in a
+    /// summary-only replay); Err = blocked reason.
     fn try_fixed(
         &mut self,
         i: u32,
         k: usize,
         t: Micros,
-        h_before: i128,
+        h_before: Option<i128>,
     ) -> Result<Result<(), Reason>, ReplayError> {
         let l = &self.liqs[k];
         let (capital, gas_units, min_profit) = (l.capital_usd, l.gas_units, l.min_profit_usd);
@@ -2416,16 +2558,26 @@ impl Engine<'_> {
         let d_px = dst.oracle.answer.unwrap_or_default();
         // capital -> debt tokens -> base units
         let cover_tokens = mul_div_down(capital.0, WAD, d_px.0.max(1)).unwrap_or(i128::MAX);
-        let cover_base = (cover_tokens / dst.unit_div).max(0);
+        let cover_base = to_base(cover_tokens, dst.unit_div).max(0);
         let (repaid_base, coll_liq_base, fee_base, no_coll_left) = match self.preset {
             Preset::AaveV2 | Preset::AaveV3 | Preset::AaveV33 => {
                 let c: Vec<(i128, aave::Reserve)> = coll
                     .iter()
-                    .map(|(a, x)| (x / self.assets[*a as usize].unit_div, self.reserve(*a)))
+                    .map(|(a, x)| {
+                        (
+                            to_base(*x, self.assets[*a as usize].unit_div),
+                            self.reserve(*a),
+                        )
+                    })
                     .collect();
                 let d: Vec<(i128, aave::Reserve)> = debt
                     .iter()
-                    .map(|(a, x)| (x / self.assets[*a as usize].unit_div, self.reserve(*a)))
+                    .map(|(a, x)| {
+                        (
+                            to_base(*x, self.assets[*a as usize].unit_div),
+                            self.reserve(*a),
+                        )
+                    })
                     .collect();
                 let acct = aave::account_data(&c, &d);
                 let version = match self.preset {
@@ -2448,9 +2600,9 @@ impl Engine<'_> {
                     &lc,
                     &acct,
                     &self.reserve(ca),
-                    camt / cst.unit_div,
+                    to_base(camt, cst.unit_div),
                     &self.reserve(da),
-                    damt / dst.unit_div,
+                    to_base(damt, dst.unit_div),
                     cover_base,
                 ) {
                     Ok(x) => (
@@ -2460,7 +2612,7 @@ impl Engine<'_> {
                         x.no_collateral_left,
                     ),
                     Err(RuleBlock::MustNotLeaveDust) => {
-                        return Ok(Err(if cover_base < damt / dst.unit_div {
+                        return Ok(Err(if cover_base < to_base(damt, dst.unit_div) {
                             Reason::NoLiquidatorCapital
                         } else {
                             Reason::MustNotLeaveDust
@@ -2470,27 +2622,21 @@ impl Engine<'_> {
                 }
             }
             Preset::CompoundV2 => {
-                let borrow = damt / dst.unit_div;
+                let borrow = to_base(damt, dst.unit_div);
                 let cf = self.sc.policy.close_factor.map(|w| w.0).unwrap_or(WAD / 2);
                 let cap = compound::max_close(cf, borrow).min(cover_base);
                 let leg = self.ctoken_leg(ca, camt);
                 let inc = cst.params.liquidation_bonus.0;
                 let pb = self.comp_price(da);
-                let repay = compound::max_repay_for_balance(
-                    inc,
-                    pb,
-                    leg.price,
-                    leg.exchange_rate,
-                    leg.ctokens,
-                    cap,
-                );
+                let ratio = compound::seize_ratio(inc, pb, leg.price, leg.exchange_rate);
+                let repay = compound::max_repay_with(ratio, leg.ctokens, cap);
                 if repay <= 0 {
                     return Ok(Err(Reason::BelowDust));
                 }
-                let seize = compound::seize_tokens(inc, pb, leg.price, leg.exchange_rate, repay);
+                let seize = compound::seize_with(ratio, repay);
                 let fee_ct = wmul(seize, cst.params.protocol_fee.0);
                 let to_under = |ct: i128| mul_div_down(ct, leg.exchange_rate, WAD).unwrap_or(0);
-                let total_under = to_under(seize).min(camt / cst.unit_div);
+                let total_under = to_under(seize).min(to_base(camt, cst.unit_div));
                 let fee_under = to_under(fee_ct).min(total_under);
                 (repay, total_under - fee_under, fee_under, false)
             }
@@ -2581,8 +2727,13 @@ impl Engine<'_> {
             if no_coll_left {
                 self.book_deficit(i, t);
             }
-            let h_after = self.health(i);
-            self.reeval_later(i, t, h_after);
+            match self.estimated_band(i) {
+                Some((band, hf)) => self.reeval_band(i, t, band, hf),
+                None => {
+                    let h_after = self.health(i);
+                    self.reeval_later(i, t, h_after);
+                }
+            }
             return Ok(Ok(()));
         }
         let acct = self.names.account(i).to_string();
@@ -2597,7 +2748,7 @@ impl Engine<'_> {
             r.asset = Some(cn.clone());
             r.amount = Some(Wad(seized));
             r.value_usd = Some(repaid_usd);
-            r.health = Some(Wad(h_before));
+            r.health = h_before.map(Wad);
             r.actor = Some(liquidator.clone());
         });
         if no_coll_left {
@@ -2622,7 +2773,7 @@ impl Engine<'_> {
             sale_proceeds_usd: proceeds,
             slippage_usd: value - proceeds,
             gas_usd: gas,
-            health_before: Some(Wad(h_before)),
+            health_before: h_before.map(Wad),
             health_after: h_after.filter(|h| *h != i128::MAX).map(Wad),
         });
         self.reeval_later(i, t, h_after);
@@ -2634,22 +2785,37 @@ impl Engine<'_> {
     fn reeval_later(&mut self, i: u32, t: Micros, h: Option<i128>) {
         match h {
             Some(h) if h < WAD && !self.legs.coll(i).is_empty() => {
-                self.pending[i as usize] = true;
-                let lat = self.liqs[0].latency_secs.max(BLOCK_SECS);
-                let at = Micros(t.0 + lat * Micros::PER_SEC);
-                self.push(
-                    ReplayKey::derived(at, Phase::Liquidation),
-                    DynEv::Attempt {
-                        pos: i,
-                        k: 0,
-                        detect: at,
-                    },
-                );
-                self.arm(i, h, BAND_BELOW_ONE);
-                self.band[i as usize] = BAND_BELOW_ONE;
+                self.still_below_one(i, t, to_f64(h) / WAD as f64)
             }
             _ => self.evaluate_at(i, t, h),
         }
+    }
+
+    /// [`Engine::reeval_later`] with the band proven by the health bounds
+    /// and the health factor estimated (a summary-only replay).
+    fn reeval_band(&mut self, i: u32, t: Micros, band: u8, hf: f64) {
+        if band == BAND_BELOW_ONE && !self.legs.coll(i).is_empty() {
+            self.still_below_one(i, t, hf)
+        } else {
+            self.evaluate_band(i, t, band, hf, None)
+        }
+    }
+
+    /// Still below one after a liquidation: the next attempt a block later.
+    fn still_below_one(&mut self, i: u32, t: Micros, hf: f64) {
+        self.pending[i as usize] = true;
+        let lat = self.liqs[0].latency_secs.max(BLOCK_SECS);
+        let at = Micros(t.0 + lat * Micros::PER_SEC);
+        self.push(
+            ReplayKey::derived(at, Phase::Liquidation),
+            DynEv::Attempt {
+                pos: i,
+                k: 0,
+                detect: at,
+            },
+        );
+        self.arm(i, hf, BAND_BELOW_ONE);
+        self.band[i as usize] = BAND_BELOW_ONE;
     }
 
     fn book_deficit(&mut self, i: u32, t: Micros) {
@@ -3031,9 +3197,17 @@ impl Engine<'_> {
             let init = InitLegs { coll, debt };
             let ic = val(init.coll, &start_px);
             let id = val(init.debt, &start_px);
-            // Needed for the at-risk status and the loan row only.
-            let need_h = !self.lean || (p.liqs == 0 && p.written_off_usd == Wad::ZERO);
+            // Needed for the at-risk status and the loan row only. A
+            // position whose band is OK is at or above the warning health:
+            // its triggers re-evaluate it before any move of its prices
+            // could take it below (checked on every full replay).
+            let need_h = !self.lean
+                || (p.liqs == 0 && p.written_off_usd == Wad::ZERO && self.band[i] != BAND_OK);
             let h = if need_h { self.health(i as u32) } else { None };
+            debug_assert!(
+                self.band[i] != BAND_OK || h.is_none_or(|h| h >= warn),
+                "position {i} in band OK below the warning health"
+            );
             let (status, shortfall) = match (ic, id, fc, fd) {
                 (Some(ic), Some(id), Some(fc), Some(fd)) => {
                     init_debt_total += id;
@@ -3424,5 +3598,32 @@ impl Engine<'_> {
             b_end += bucket;
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn sort_dedup_equals_sorting() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut bits = Vec::new();
+        for round in 0..200 {
+            let n = rng.gen_range(1..5_000usize);
+            let len = if round % 2 == 0 {
+                rng.gen_range(0..20)
+            } else {
+                rng.gen_range(0..3 * n)
+            };
+            let mut v: Vec<u32> = (0..len).map(|_| rng.gen_range(0..n as u32)).collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            want.dedup();
+            sort_dedup(&mut v, &mut bits, n);
+            assert_eq!(v, want);
+            assert!(bits.iter().all(|b| *b == 0));
+        }
     }
 }

@@ -44,9 +44,11 @@ impl Engine<'_> {
         }
         let at = self.next_retry(i, t, reason);
         self.pos[i as usize].parked = Some(at);
-        let assets: Vec<u16> = self.legs.all(i).iter().map(|(a, _)| *a).collect();
-        for a in assets.into_iter().chain(self.native) {
-            self.parked_on[a as usize].push(i);
+        for (a, _) in self.legs.all(i) {
+            self.parked_on[*a as usize].push(i);
+        }
+        if let Some(n) = self.native {
+            self.parked_on[n as usize].push(i);
         }
     }
 

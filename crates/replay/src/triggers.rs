@@ -28,9 +28,15 @@ fn bucket_ln(ln: f64) -> Option<i32> {
     if ln == f64::INFINITY {
         return Some(i32::MAX);
     }
+    let v = ln * K;
+    if v.abs() < 1e9 {
+        // floor without the libm call (SSE2 has no rounding instruction):
+        // truncate, then step down for a negative fraction; exact here.
+        let t = v as i64;
+        return Some((if (t as f64) > v { t - 1 } else { t }) as i32);
+    }
     Some(
-        (ln * K)
-            .floor()
+        v.floor()
             .clamp(i32::MIN as f64 + 1.0, i32::MAX as f64 - 1.0) as i32,
     )
 }
@@ -54,6 +60,7 @@ struct Side {
 const WINDOW: i64 = 14_000;
 
 impl Side {
+    #[inline]
     fn slot(&mut self, b: i32) -> Option<usize> {
         if self.slots.is_empty() {
             if b == i32::MAX || b == i32::MIN {
@@ -72,6 +79,7 @@ impl Side {
         }
     }
 
+    #[inline]
     fn push(&mut self, b: i32, e: (u32, u32)) {
         match self.slot(b) {
             Some(k) => {

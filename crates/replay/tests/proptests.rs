@@ -125,3 +125,69 @@ proptest! {
         prop_assert_eq!(&out, &again);
     }
 }
+
+prop_compose! {
+    /// Positions of every size from dust to whales (amounts 10^-12 to
+    /// 10^4 tokens), one or two collateral assets of different thresholds,
+    /// a USDC or an ETH debt: the shapes where the summary-only replay's
+    /// floating-point health bounds are tightest.
+    fn mixed_book()(accts in prop::collection::vec(
+        (-12i32..5, 1u32..1000, prop::option::of((-12i32..3, 1u32..1000)), -3i32..5, 1u32..1000, any::<bool>()),
+        1..16,
+    )) -> Vec<shortfall_core::PositionLeg> {
+        let amt = |e: i32, m: u32| m as f64 * 10f64.powi(e - 3);
+        let mut legs = Vec::new();
+        for (i, (ce, cm, btc, de, dm, eth_debt)) in accts.into_iter().enumerate() {
+            let a = format!("acct{i}");
+            legs.push(leg(&a, "ETH", Collateral, amt(ce, cm)));
+            if let Some((be, bm)) = btc {
+                legs.push(leg(&a, "BTC", Collateral, amt(be, bm)));
+            }
+            if eth_debt {
+                legs.push(leg(&a, "ETH", Debt, amt(de - 3, dm)));
+            } else {
+                legs.push(leg(&a, "USDC", Debt, amt(de + 2, dm)));
+            }
+        }
+        legs
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The summary-only replay decides bands from floating-point health
+    /// bounds where they prove them (and, in these debug builds, checks
+    /// each against the exact health); its summary equals the full run's.
+    #[test]
+    fn summary_only_equals_full_run_on_mixed_books(
+        eth in path(), btc in path(), legs in mixed_book(),
+        preset in prop::sample::select(vec!["aave_v2", "aave_v3", "aave_v33", "compound_v2", "maker_flip", "maker_clip"]),
+        frictions in any::<bool>(),
+    ) {
+        let sc = scenario(preset, frictions);
+        let n = eth.len() as i64;
+        let mut p = bars("ETH", n, |m| eth[m as usize]);
+        p.extend(bars("BTC", n, |m| btc[m as usize] * 20.0));
+        p.extend(bars("USDC", n, |_| 1.0));
+        let legs = if preset.starts_with("maker") {
+            // One collateral asset and a stablecoin debt, as a vault.
+            legs.into_iter()
+                .filter(|l| l.asset != "BTC")
+                .map(|mut l| {
+                    if l.side == Debt {
+                        l.asset = "USDC".into();
+                    }
+                    l
+                })
+                .collect()
+        } else {
+            legs
+        };
+        let inp = input(p, legs);
+        let book = shortfall_replay::resolve_book(&sc, &inp).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let full = shortfall_replay::run_on_book(&sc, &inp, &book).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let lean = shortfall_replay::summarise(&sc, &inp, &book).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(&lean.summary, &full.summary);
+    }
+}

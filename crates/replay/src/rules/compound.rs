@@ -8,11 +8,13 @@
 use shortfall_core::money::{mul_div_down, WAD};
 
 /// `mul_(Exp, Exp)`.
+#[inline]
 pub fn mul_exp(a: i128, b: i128) -> i128 {
     mul_div_down(a, b, WAD).expect("mul_ overflow")
 }
 
 /// `div_(Exp, Exp)`.
+#[inline]
 pub fn div_exp(a: i128, b: i128) -> i128 {
     mul_div_down(a, WAD, b).expect("div_ overflow")
 }
@@ -69,13 +71,36 @@ pub fn seize_tokens(
     exchange_rate: i128,
     repay: i128,
 ) -> i128 {
+    seize_with(
+        seize_ratio(incentive, price_borrowed, price_collateral, exchange_rate),
+        repay,
+    )
+}
+
+/// The `ratio` of `liquidateCalculateSeizeTokens`: `div_(mul_(incentive,
+/// priceBorrowed), mul_(priceCollateral, exchangeRate))`, the same for
+/// every repay at these prices; None when the denominator is zero.
+pub fn seize_ratio(
+    incentive: i128,
+    price_borrowed: i128,
+    price_collateral: i128,
+    exchange_rate: i128,
+) -> Option<i128> {
     let numerator = mul_exp(incentive, price_borrowed);
     let denominator = mul_exp(price_collateral, exchange_rate);
     if denominator == 0 {
-        return i128::MAX;
+        return None;
     }
-    let ratio = div_exp(numerator, denominator);
-    mul_exp(ratio, repay)
+    Some(div_exp(numerator, denominator))
+}
+
+/// `seizeTokens = mul_ScalarTruncate(ratio, repay)` (no ratio: a zero
+/// denominator, more than any balance).
+pub fn seize_with(ratio: Option<i128>, repay: i128) -> i128 {
+    match ratio {
+        Some(r) => mul_exp(r, repay),
+        None => i128::MAX,
+    }
 }
 
 /// The largest repay (<= `cap`) whose seize fits in `ctokens`
@@ -88,33 +113,26 @@ pub fn max_repay_for_balance(
     ctokens: i128,
     cap: i128,
 ) -> i128 {
-    if seize_tokens(
-        incentive,
-        price_borrowed,
-        price_collateral,
-        exchange_rate,
+    max_repay_with(
+        seize_ratio(incentive, price_borrowed, price_collateral, exchange_rate),
+        ctokens,
         cap,
-    ) <= ctokens
-    {
+    )
+}
+
+/// [`max_repay_for_balance`] at a [`seize_ratio`].
+pub fn max_repay_with(ratio: Option<i128>, ctokens: i128, cap: i128) -> i128 {
+    if seize_with(ratio, cap) <= ctokens {
         return cap;
     }
-    let ratio = div_exp(
-        mul_exp(incentive, price_borrowed),
-        mul_exp(price_collateral, exchange_rate),
-    );
-    if ratio == 0 {
-        return cap;
-    }
+    let ratio = match ratio {
+        Some(r) if r != 0 => r,
+        // Zero denominator: the original recomputes the same zero and
+        // returns the cap; a zero ratio seizes nothing.
+        _ => return cap,
+    };
     let mut r = mul_div_down(ctokens, WAD, ratio).unwrap_or(0).min(cap);
-    while r > 0
-        && seize_tokens(
-            incentive,
-            price_borrowed,
-            price_collateral,
-            exchange_rate,
-            r,
-        ) > ctokens
-    {
+    while r > 0 && seize_with(Some(ratio), r) > ctokens {
         r -= 1;
     }
     r
