@@ -28,7 +28,7 @@ use shortfall_core::{
 };
 
 use crate::error::{cfg, ReplayError};
-use crate::legs::{prefetch, Leg, Legs};
+use crate::legs::{prefetch, prefetch_addr, Leg, Legs};
 use crate::names::Names;
 use crate::oracle::{Oracle, OracleOutcome, Override};
 use crate::output::*;
@@ -1402,7 +1402,35 @@ impl Engine<'_> {
             self.on_static(key.ts, ev)
         } else {
             let Reverse(Scheduled { ev, .. }) = self.heap.pop().expect("peeked");
+            self.prefetch_next();
             self.on_dyn(key.ts, ev)
+        }
+    }
+
+    /// Asks the CPU to fetch what the next liquidation attempts will read:
+    /// attempts come off the heap in time order, for positions in no
+    /// useful order, and each one's state and legs were a cache miss. The
+    /// heap's top (next) and its two children (likely after it) are known.
+    fn prefetch_next(&self) {
+        for (j, s) in self.heap.as_slice().iter().take(3).enumerate() {
+            if let DynEv::Attempt { pos, .. } = s.0.ev {
+                self.prefetch_pos(pos);
+                prefetch(&self.band[pos as usize]);
+                self.legs.prefetch_span(pos);
+                if j == 0 {
+                    self.legs.prefetch_legs(pos);
+                }
+            }
+        }
+    }
+
+    /// Asks the CPU to fetch position `i`'s state (several cache lines).
+    fn prefetch_pos(&self, i: u32) {
+        if let Some(p) = self.pos.get(i as usize) {
+            let p = p as *const Pos as *const u8;
+            for line in 0..std::mem::size_of::<Pos>().div_ceil(64) {
+                prefetch_addr(p.wrapping_add(64 * line));
+            }
         }
     }
 
@@ -1860,7 +1888,12 @@ impl Engine<'_> {
             };
             fired.clear();
             self.assets[a].triggers.fire(px.0 as f64, &mut fired);
-            for &(i, g) in &fired {
+            // Generations are read in no useful order: fetched ahead.
+            const PF_GENS: usize = 16;
+            for (j, &(i, g)) in fired.iter().enumerate() {
+                if let Some(&(n, _)) = fired.get(j + PF_GENS) {
+                    prefetch(&self.gens[n as usize]);
+                }
                 if self.gens[i as usize] == g {
                     hit.push(i);
                 }

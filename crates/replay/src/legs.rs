@@ -187,15 +187,21 @@ impl Legs {
 /// them a few positions ahead.
 #[inline(always)]
 pub(crate) fn prefetch<T>(x: &T) {
+    prefetch_addr((x as *const T).cast());
+}
+
+/// [`prefetch`] of an address, which need not be valid memory.
+#[inline(always)]
+pub(crate) fn prefetch_addr(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch reads nothing architecturally (it cannot fault) and
-    // SSE is part of the x86_64 baseline.
+    // SAFETY: a prefetch reads nothing architecturally (it cannot fault,
+    // whatever the address) and SSE is part of the x86_64 baseline.
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast());
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
+    let _ = p;
 }
 
 #[cfg(test)]

@@ -27,6 +27,10 @@ use crate::output::Reason;
 
 use super::{DynEv, Engine, ALL_LIQUIDATORS};
 
+/// Parked positions are visited in no useful order: their state is
+/// fetched this many positions ahead.
+const PF_AHEAD: usize = 8;
+
 impl Engine<'_> {
     /// Whether the engine may park positions at all (see the module).
     pub(super) fn parking_allowed(&self) -> bool {
@@ -74,7 +78,11 @@ impl Engine<'_> {
         if self.parked_on[a].is_empty() {
             return;
         }
-        for i in std::mem::take(&mut self.parked_on[a]) {
+        let list = std::mem::take(&mut self.parked_on[a]);
+        for (j, &i) in list.iter().enumerate() {
+            if let Some(&n) = list.get(j + PF_AHEAD) {
+                self.prefetch_pos(n);
+            }
             self.unpark(i, t, true);
         }
     }
@@ -109,11 +117,21 @@ impl Engine<'_> {
     /// The window is over: every parked position's repeats up to its end.
     pub(super) fn flush_parked(&mut self) {
         let after = Micros(self.end.0.saturating_add(1));
-        for i in 0..self.pos.len() as u32 {
+        // Every parked position is on the list of each of its assets (a
+        // wake unparks the whole list): the lists hold them all, with
+        // repeats and positions unparked since, which unpark skips. In
+        // position order, as a pass over every position would be.
+        let mut parked: Vec<u32> = self.parked_on.iter_mut().flat_map(std::mem::take).collect();
+        super::sort_dedup(&mut parked, &mut self.scratch_bits, self.pos.len());
+        for (j, &i) in parked.iter().enumerate() {
+            if let Some(&n) = parked.get(j + PF_AHEAD) {
+                self.prefetch_pos(n);
+            }
             self.unpark(i, after, false);
         }
-        for l in &mut self.parked_on {
-            l.clear();
-        }
+        debug_assert!(
+            self.pos.iter().all(|p| p.parked.is_none()),
+            "a parked position was on no asset's list"
+        );
     }
 }
