@@ -109,6 +109,10 @@ fn bar(m: i64, base: &str, p: Wad) -> PriceBar {
 }
 
 fn main() {
+    assert!(
+        !shortfall_replay::verifies_estimates(),
+        "built with the test-only feature verify-estimates: run the benchmark with -p"
+    );
     let n_accounts: u32 = std::env::var("SF_BENCH_ACCOUNTS")
         .ok()
         .and_then(|v| v.parse().ok())

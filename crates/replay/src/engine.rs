@@ -1928,6 +1928,9 @@ impl Engine<'_> {
                 self.legs.prefetch_legs(n);
                 self.names.prefetch(n);
                 prefetch(&self.band[n as usize]);
+                // read when the position is below one
+                let p = &self.pos[n as usize] as *const Pos as *const u8;
+                prefetch_addr(p.wrapping_add(std::mem::offset_of!(Pos, first_liq)));
             }
             self.evaluate(i, t);
         }

@@ -260,14 +260,14 @@ impl Engine<'_> {
         } else {
             return None;
         };
-        #[cfg(debug_assertions)]
+        #[cfg(feature = "verify-estimates")]
         self.check_bounds(i, (lo, hi), band);
         Some((band, mid / WAD as f64))
     }
 
-    /// Debug builds (every test): the exact health lies in the bounds and
-    /// has the band they proved.
-    #[cfg(debug_assertions)]
+    /// Test builds (feature `verify-estimates`): the exact health lies in
+    /// the bounds and has the band they proved.
+    #[cfg(feature = "verify-estimates")]
     fn check_bounds(&self, i: u32, (lo, hi): (f64, f64), band: u8) {
         let h = self.health(i).expect("a bounded health is priced");
         let warn = self.sc.policy.warn_health.0;

@@ -42,6 +42,13 @@ pub mod transforms;
 mod triggers;
 
 pub use engine::joint::{replay_joint, JointRun, Member};
+
+/// Whether this build checks every health band proven by the summary-only
+/// replay's floating-point bounds against the exact health (the test-only
+/// feature `verify-estimates`); benchmarks refuse to run with it.
+pub fn verifies_estimates() -> bool {
+    cfg!(feature = "verify-estimates")
+}
 pub use engine::{
     resolve_book, run, run_id, run_on_book, run_on_prepared, start_prices, summarise,
     summarise_applied, summarise_prepared, ReplayInput,

@@ -30,6 +30,10 @@ fn env<T: std::str::FromStr>(k: &str, d: T) -> T {
 }
 
 fn main() {
+    assert!(
+        !shortfall_replay::verifies_estimates(),
+        "built with the test-only feature verify-estimates: run the benchmark with -p"
+    );
     let crisis: String = env("SF_BENCH_CRISIS", "compound-dai-2020-11-26".to_string());
     let accounts: u32 = env("SF_BENCH_ACCOUNTS", 100_000);
     let subset: usize = env("SF_BENCH_SUBSET", 200);
