@@ -40,6 +40,7 @@ use crate::triggers::Triggers;
 // Declared here rather than in lib.rs: private to the engine.
 #[path = "estimate.rs"]
 mod estimate;
+use estimate::TriggerHealth;
 #[path = "eventjson.rs"]
 mod eventjson;
 #[path = "joint.rs"]
@@ -2074,9 +2075,9 @@ impl Engine<'_> {
     /// floating-point bounds ([`estimate`]) do not prove the band, or when
     /// a full replay records it (at a band change).
     fn evaluate(&mut self, i: u32, t: Micros) {
-        if let Some((band, hf)) = self.estimated_band(i) {
+        if let Some((band, th)) = self.estimated_band(i) {
             if self.lean || band == self.band[i as usize] {
-                return self.evaluate_band(i, t, band, hf, None);
+                return self.evaluate_band(i, t, band, th, None);
             }
         }
         self.evaluate_at(i, t, self.health(i));
@@ -2098,14 +2099,13 @@ impl Engine<'_> {
         } else {
             BAND_OK
         };
-        let hf = (h != i128::MAX).then(|| to_f64(h) / WAD as f64);
-        self.evaluate_band(i, t, band, hf.unwrap_or(f64::INFINITY), Some(h));
+        self.evaluate_band(i, t, band, TriggerHealth::exact(h), Some(h));
     }
 
     /// [`Engine::evaluate_at`] once the band is known: `hf` the health
     /// factor (infinite without debt), `h` the exact health when computed
     /// (always at a band change of a full replay).
-    fn evaluate_band(&mut self, i: u32, t: Micros, band: u8, hf: f64, h: Option<i128>) {
+    fn evaluate_band(&mut self, i: u32, t: Micros, band: u8, th: TriggerHealth, h: Option<i128>) {
         let pidx = i as usize;
         let old = self.band[pidx];
         if old != band {
@@ -2154,7 +2154,7 @@ impl Engine<'_> {
                 );
             }
         }
-        self.arm(i, hf, band);
+        self.arm(i, th, band);
     }
 
     fn note_health(&mut self, i: u32, h: i128) {
@@ -2164,11 +2164,12 @@ impl Engine<'_> {
         }
     }
 
-    /// Sets position `i`'s triggers for its band at health factor `hf`
-    /// (infinite: no debt, nothing can make it liquidatable).
-    fn arm(&mut self, i: u32, hf: f64, band: u8) {
+    /// Sets position `i`'s triggers for its band at health `th` (an
+    /// infinite factor: no debt, nothing can make it liquidatable).
+    fn arm(&mut self, i: u32, th: TriggerHealth, band: u8) {
         let g = self.gens[i as usize].wrapping_add(1);
         self.gens[i as usize] = g;
+        let hf = th.hf;
         if hf == f64::INFINITY {
             return;
         }
@@ -2192,7 +2193,19 @@ impl Engine<'_> {
         let ln_hf = hf.ln();
         let ln_r = |ln_bound: f64| (ln_bound - ln_hf) / sides as f64;
         let (ln_lo, ln_hi) = (lo.map(ln_r), hi.map(ln_r));
-        let (ln_up, ln_down) = self.ln_margin;
+        // Health is linear in prices only up to the protocol's integer
+        // truncations (and Aave's average threshold, floored to a basis
+        // point): MARGIN covers them when they are under a millionth of
+        // the position; a position where they are not (dust, mixed
+        // thresholds) gets three times as much more, so its triggers stay
+        // early.
+        let slack = th.slack.unwrap_or_else(|| self.relative_slack(i));
+        let (ln_up, ln_down) = if slack <= 1e-6 {
+            self.ln_margin
+        } else {
+            let m = (MARGIN + 3.0 * slack).min(0.5);
+            (m.ln_1p(), (-m).ln_1p())
+        };
         let legs = coll
             .iter()
             .map(|(a, _)| (*a, true))
@@ -2291,9 +2304,9 @@ impl Engine<'_> {
         };
         let h = match estimate {
             Some((BAND_BELOW_ONE, _)) => None,
-            Some((band, hf)) => {
+            Some((band, th)) => {
                 self.recovered(i);
-                self.evaluate_band(i, t, band, hf, None);
+                self.evaluate_band(i, t, band, th, None);
                 return Ok(());
             }
             None => {
@@ -2764,7 +2777,7 @@ impl Engine<'_> {
                 self.book_deficit(i, t);
             }
             match self.estimated_band(i) {
-                Some((band, hf)) => self.reeval_band(i, t, band, hf),
+                Some((band, th)) => self.reeval_band(i, t, band, th),
                 None => {
                     let h_after = self.health(i);
                     self.reeval_later(i, t, h_after);
@@ -2821,7 +2834,7 @@ impl Engine<'_> {
     fn reeval_later(&mut self, i: u32, t: Micros, h: Option<i128>) {
         match h {
             Some(h) if h < WAD && !self.legs.coll(i).is_empty() => {
-                self.still_below_one(i, t, to_f64(h) / WAD as f64)
+                self.still_below_one(i, t, TriggerHealth::exact(h))
             }
             _ => self.evaluate_at(i, t, h),
         }
@@ -2829,16 +2842,16 @@ impl Engine<'_> {
 
     /// [`Engine::reeval_later`] with the band proven by the health bounds
     /// and the health factor estimated (a summary-only replay).
-    fn reeval_band(&mut self, i: u32, t: Micros, band: u8, hf: f64) {
+    fn reeval_band(&mut self, i: u32, t: Micros, band: u8, th: TriggerHealth) {
         if band == BAND_BELOW_ONE && !self.legs.coll(i).is_empty() {
-            self.still_below_one(i, t, hf)
+            self.still_below_one(i, t, th)
         } else {
-            self.evaluate_band(i, t, band, hf, None)
+            self.evaluate_band(i, t, band, th, None)
         }
     }
 
     /// Still below one after a liquidation: the next attempt a block later.
-    fn still_below_one(&mut self, i: u32, t: Micros, hf: f64) {
+    fn still_below_one(&mut self, i: u32, t: Micros, th: TriggerHealth) {
         self.pending[i as usize] = true;
         let lat = self.liqs[0].latency_secs.max(BLOCK_SECS);
         let at = Micros(t.0 + lat * Micros::PER_SEC);
@@ -2850,7 +2863,7 @@ impl Engine<'_> {
                 detect: at,
             },
         );
-        self.arm(i, hf, BAND_BELOW_ONE);
+        self.arm(i, th, BAND_BELOW_ONE);
         self.band[i as usize] = BAND_BELOW_ONE;
     }
 
@@ -3233,17 +3246,14 @@ impl Engine<'_> {
             let init = InitLegs { coll, debt };
             let ic = val(init.coll, &start_px);
             let id = val(init.debt, &start_px);
-            // Needed for the at-risk status and the loan row only. A
-            // position whose band is OK is at or above the warning health:
-            // its triggers re-evaluate it before any move of its prices
-            // could take it below (checked on every full replay).
+            // Needed for the at-risk status and the loan row only; a
+            // summary-only replay skips it where the health bounds prove
+            // the position at or above the warning health.
             let need_h = !self.lean
-                || (p.liqs == 0 && p.written_off_usd == Wad::ZERO && self.band[i] != BAND_OK);
+                || (p.liqs == 0
+                    && p.written_off_usd == Wad::ZERO
+                    && !matches!(self.estimated_band(i as u32), Some((BAND_OK, _))));
             let h = if need_h { self.health(i as u32) } else { None };
-            debug_assert!(
-                self.band[i] != BAND_OK || h.is_none_or(|h| h >= warn),
-                "position {i} in band OK below the warning health"
-            );
             let (status, shortfall) = match (ic, id, fc, fd) {
                 (Some(ic), Some(id), Some(fc), Some(fd)) => {
                     init_debt_total += id;

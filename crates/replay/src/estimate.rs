@@ -52,7 +52,31 @@ pub(super) struct LegEst {
     coll_e: f64,
     debt_k: f64,
     debt_e: f64,
-    lt: i128,
+    /// Aave's threshold in bps (an integer, exact in f64; 0 elsewhere).
+    lt: f64,
+}
+
+/// A health factor as the triggers need it: its value (infinite without
+/// debt) and, when known, how far the exact health can stray relatively
+/// from one linear in the prices ([`Engine::relative_slack`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TriggerHealth {
+    pub(super) hf: f64,
+    pub(super) slack: Option<f64>,
+}
+
+impl TriggerHealth {
+    /// From an exact health (wad); `i128::MAX`: no debt.
+    pub(super) fn exact(h: i128) -> Self {
+        TriggerHealth {
+            hf: if h == i128::MAX {
+                f64::INFINITY
+            } else {
+                super::to_f64(h) / WAD as f64
+            },
+            slack: None,
+        }
+    }
 }
 
 impl Engine<'_> {
@@ -89,7 +113,7 @@ impl Engine<'_> {
                     coll_e: ttd / rate + ttd / WAD_F + 1.0,
                     debt_k: px / WAD_F,
                     debt_e: px * ud / WAD_F + 1.0,
-                    lt: 0,
+                    lt: 0.0,
                 }
             }
             Preset::AaveV2 | Preset::AaveV3 | Preset::AaveV33 => {
@@ -97,7 +121,7 @@ impl Engine<'_> {
                 // value is x * price / (ud * unit), less at most price /
                 // unit (base) and 1, on either side.
                 let r = st.res;
-                if r.price < 0 || r.unit <= 0 {
+                if r.price < 0 || r.unit <= 0 || !(0..=1_000_000_000).contains(&r.lt_bps) {
                     return LegEst::default();
                 }
                 let (px, unit) = (approx(r.price), approx(r.unit));
@@ -109,7 +133,7 @@ impl Engine<'_> {
                     coll_e: e,
                     debt_k: k,
                     debt_e: e,
-                    lt: r.lt_bps,
+                    lt: r.lt_bps as f64,
                 }
             }
             Preset::MakerFlip | Preset::MakerClip => {
@@ -121,7 +145,7 @@ impl Engine<'_> {
                     coll_e: 1.0,
                     debt_k: k,
                     debt_e: 1.0,
-                    lt: 0,
+                    lt: 0.0,
                 }
             }
             Preset::None => return LegEst::default(),
@@ -132,12 +156,49 @@ impl Engine<'_> {
         LegEst { ok: finite, ..est }
     }
 
+    /// How far position `i`'s exact health can stray, relatively, from a
+    /// health linear in its prices (the truncations' slack over the sums
+    /// it is made of; for Aave with collateral of different thresholds,
+    /// the floored average threshold's basis point too); 1 when unknown.
+    /// [`Engine::arm`] widens the trigger margin by it.
+    pub(super) fn relative_slack(&self, i: u32) -> f64 {
+        let (coll, debt) = self.legs.split(i);
+        let (mut c, mut ce, mut d, mut de) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        let (mut lt_min, mut lt_max) = (f64::INFINITY, 0.0f64);
+        for (a, x) in coll {
+            let est = &self.assets[*a as usize].est;
+            if !est.ok || *x < 0 {
+                return 1.0;
+            }
+            if est.lt > 0.0 {
+                lt_min = lt_min.min(est.lt);
+                lt_max = lt_max.max(est.lt);
+            }
+            c += approx(*x) * est.coll_k;
+            ce += est.coll_e;
+        }
+        for (a, x) in debt {
+            let est = &self.assets[*a as usize].est;
+            if !est.ok || *x < 0 {
+                return 1.0;
+            }
+            d += approx(*x) * est.debt_k;
+            de += est.debt_e;
+        }
+        if c <= 0.0 || d <= 0.0 {
+            return 1.0;
+        }
+        let avg = if lt_min < lt_max { 1.0 / lt_min } else { 0.0 };
+        (ce / c + de / d + avg).min(1.0)
+    }
+
     /// An interval `[lo, hi]` (wad units) holding position `i`'s exact
-    /// health ([`Engine::health`]), and its midpoint; None when it has no
+    /// health ([`Engine::health`]), its midpoint and its relative slack
+    /// (as [`Engine::relative_slack`]); None when it has no
     /// sound estimate (unpriced, no debt, an empty sum, a figure too large,
     /// or Aave's average threshold not certain), where the caller computes
     /// it exactly.
-    pub(super) fn health_bounds(&self, i: u32) -> Option<(f64, f64, f64)> {
+    pub(super) fn health_bounds(&self, i: u32) -> Option<(f64, f64, f64, f64)> {
         let (coll, debt) = self.legs.split(i);
         // Sum of debt values: (mid, slack).
         let (mut d, mut de) = (0.0f64, 0.0f64);
@@ -155,6 +216,7 @@ impl Engine<'_> {
             return None;
         }
         let (d_lo, d_hi) = (d - de, d + de);
+        let mut slack = de / d;
         let (lo, hi) = match self.preset {
             Preset::CompoundV2 | Preset::MakerFlip | Preset::MakerClip => {
                 let (mut c, mut ce) = (0.0f64, 0.0f64);
@@ -170,6 +232,10 @@ impl Engine<'_> {
                 if c > LIMIT {
                     return None;
                 }
+                if c <= 0.0 {
+                    return None;
+                }
+                slack += ce / c;
                 let (c_lo, c_hi) = ((c - ce).max(0.0), c + ce);
                 if self.preset == Preset::CompoundV2 {
                     // floor(sc * 1e18 / sb)
@@ -193,19 +259,19 @@ impl Engine<'_> {
                 // rounded half up; avg_lt = floor(sum(b * lt) / total_c) over
                 // the legs with a threshold.
                 let (mut c, mut ce, mut acc) = (0.0f64, 0.0f64, 0.0f64);
-                let (mut lt_min, mut lt_max) = (i128::MAX, i128::MIN);
+                let (mut lt_min, mut lt_max) = (f64::INFINITY, 0.0f64);
                 for (a, x) in coll {
                     let est = &self.assets[*a as usize].est;
                     if !est.ok || *x < 0 {
                         return None;
                     }
-                    if est.lt == 0 || *x == 0 {
+                    if est.lt == 0.0 || *x == 0 {
                         continue;
                     }
                     let v = approx(*x) * est.coll_k;
                     c += v;
                     ce += est.coll_e;
-                    acc += v * est.lt as f64;
+                    acc += v * est.lt;
                     lt_min = lt_min.min(est.lt);
                     lt_max = lt_max.max(est.lt);
                 }
@@ -213,14 +279,16 @@ impl Engine<'_> {
                 if c - ce <= 0.0 || c > LIMIT {
                     return None;
                 }
+                slack += ce / c;
                 let avg = if lt_min == lt_max {
                     // sum(b * lt) / sum(b) = lt exactly.
-                    lt_min as f64
+                    lt_min
                 } else {
+                    slack += 1.0 / lt_min;
                     // The weights move by at most their slack: the average
                     // by (max - min) * slack / total.
                     let a = acc / c;
-                    let slack = (lt_max - lt_min) as f64 * ce / (c - ce) + a * REL;
+                    let slack = (lt_max - lt_min) * ce / (c - ce) + a * REL;
                     let (f_lo, f_hi) = ((a - slack).floor(), (a + slack).floor());
                     if f_lo != f_hi {
                         return None;
@@ -240,13 +308,13 @@ impl Engine<'_> {
         }
         // The divisions above are rounded too.
         let (lo, hi) = (lo * (1.0 - REL), hi * (1.0 + REL));
-        Some((lo, hi, (lo + hi) / 2.0))
+        Some((lo, hi, (lo + hi) / 2.0, slack.min(1.0)))
     }
 
     /// Position `i`'s band when [`Engine::health_bounds`] proves it, and
     /// its estimated health factor (for the trigger levels).
-    pub(super) fn estimated_band(&self, i: u32) -> Option<(u8, f64)> {
-        let (lo, hi, mid) = self.health_bounds(i)?;
+    pub(super) fn estimated_band(&self, i: u32) -> Option<(u8, TriggerHealth)> {
+        let (lo, hi, mid, slack) = self.health_bounds(i)?;
         // The warning health as f64 rounded outward (it need not be exact
         // in binary).
         let w = approx(self.sc.policy.warn_health.0.max(0));
@@ -262,7 +330,13 @@ impl Engine<'_> {
         };
         #[cfg(feature = "verify-estimates")]
         self.check_bounds(i, (lo, hi), band);
-        Some((band, mid / WAD as f64))
+        Some((
+            band,
+            TriggerHealth {
+                hf: mid / WAD as f64,
+                slack: Some(slack),
+            },
+        ))
     }
 
     /// Test builds (feature `verify-estimates`): the exact health lies in
