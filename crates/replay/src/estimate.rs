@@ -40,6 +40,18 @@ fn approx(x: i128) -> f64 {
     ((x >> 64) as u64 as f64) * 18_446_744_073_709_551_616.0 + (x as u64 as f64)
 }
 
+/// `x.floor()` for |x| < 1e9 without the libm call (SSE2 has no rounding
+/// instruction): truncate, then step down for a negative fraction. None
+/// outside that range or for NaN.
+#[inline]
+fn floor_small(x: f64) -> Option<f64> {
+    if !(x.abs() < 1e9) {
+        return None;
+    }
+    let t = x as i64 as f64;
+    Some(if t > x { t - 1.0 } else { t })
+}
+
 /// Per asset, a leg's value in the health's units as `amount * k` (the
 /// amount in wad token units) within `e` units, for collateral and for
 /// debt; `lt`: Aave's liquidation threshold in bps. Recomputed with the
@@ -200,115 +212,110 @@ impl Engine<'_> {
     /// it exactly.
     pub(super) fn health_bounds(&self, i: u32) -> Option<(f64, f64, f64, f64)> {
         let (coll, debt) = self.legs.split(i);
-        // Sum of debt values: (mid, slack).
+        // Sums of values (c, d) and their absolute slack (ce, de). The bounds
+        // below multiply by reciprocals instead of dividing (a division's
+        // latency is most of an estimate): with relative slacks sc, sd <=
+        // 1/2, c / d lies in [r (1 - sc)(1 - sd), r (1 + sc)(1 + 2 sd)] for
+        // r = c * (1 / d), as 1 / (1 + x) >= 1 - x and 1 / (1 - x) <= 1 + 2x.
         let (mut d, mut de) = (0.0f64, 0.0f64);
         for (a, x) in debt {
             let est = &self.assets[*a as usize].est;
             if !est.ok || *x < 0 {
                 return None;
             }
-            let v = approx(*x) * est.debt_k;
-            d += v;
+            d += approx(*x) * est.debt_k;
             de += est.debt_e;
         }
-        de += d * REL;
-        if d - de <= 0.0 || d > LIMIT {
+        if d <= 0.0 || d > LIMIT {
             return None;
         }
-        let (d_lo, d_hi) = (d - de, d + de);
-        let mut slack = de / d;
+        let inv_d = 1.0 / d;
+        let sd = de * inv_d + REL;
+        if sd > 0.5 {
+            return None;
+        }
+        let (mut c, mut ce, mut acc) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut lt_min, mut lt_max) = (f64::INFINITY, 0.0f64);
+        let aave = !matches!(
+            self.preset,
+            Preset::CompoundV2 | Preset::MakerFlip | Preset::MakerClip
+        );
+        for (a, x) in coll {
+            let est = &self.assets[*a as usize].est;
+            if !est.ok || *x < 0 {
+                return None;
+            }
+            if aave && (est.lt == 0.0 || *x == 0) {
+                // Aave counts only collateral with a threshold.
+                continue;
+            }
+            let v = approx(*x) * est.coll_k;
+            c += v;
+            ce += est.coll_e;
+            acc += v * est.lt;
+            lt_min = lt_min.min(est.lt);
+            lt_max = lt_max.max(est.lt);
+        }
+        if c <= 0.0 || c > LIMIT {
+            return None;
+        }
+        let inv_c = 1.0 / c;
+        let sc = ce * inv_c + REL;
+        if sc > 0.5 {
+            return None;
+        }
+        let mut slack = sc + sd;
+        let (d_lo, d_hi) = (1.0 - sd, 1.0 + 2.0 * sd);
+        let (c_lo, c_hi) = (c * (1.0 - sc), c * (1.0 + sc));
         let (lo, hi) = match self.preset {
-            Preset::CompoundV2 | Preset::MakerFlip | Preset::MakerClip => {
-                let (mut c, mut ce) = (0.0f64, 0.0f64);
-                for (a, x) in coll {
-                    let est = &self.assets[*a as usize].est;
-                    if !est.ok || *x < 0 {
-                        return None;
-                    }
-                    c += approx(*x) * est.coll_k;
-                    ce += est.coll_e;
-                }
-                ce += c * REL;
-                if c > LIMIT {
+            Preset::CompoundV2 => {
+                // floor(sc * 1e18 / sb)
+                let r = WAD_F * inv_d;
+                (c_lo * r * d_lo - 1.0, c_hi * r * d_hi)
+            }
+            Preset::MakerFlip | Preset::MakerClip => {
+                // floor(floor(cv * 1e18 / mat) * 1e18 / dv)
+                let mat = self.sc.policy.maker.mat.0;
+                if mat <= 0 {
                     return None;
                 }
-                if c <= 0.0 {
+                let inv_mat = WAD_F / approx(mat) * (1.0 + REL);
+                let (s_lo, s_hi) = (c_lo * inv_mat * (1.0 - 2.0 * REL) - 1.0, c_hi * inv_mat);
+                if s_hi > LIMIT {
                     return None;
                 }
-                slack += ce / c;
-                let (c_lo, c_hi) = ((c - ce).max(0.0), c + ce);
-                if self.preset == Preset::CompoundV2 {
-                    // floor(sc * 1e18 / sb)
-                    (c_lo * WAD_F / d_hi - 1.0, c_hi * WAD_F / d_lo)
-                } else {
-                    // floor(floor(cv * 1e18 / mat) * 1e18 / dv)
-                    let mat = self.sc.policy.maker.mat.0;
-                    if mat <= 0 {
-                        return None;
-                    }
-                    let mat = approx(mat);
-                    let (s_lo, s_hi) = (c_lo * WAD_F / mat - 1.0, c_hi * WAD_F / mat);
-                    if s_hi > LIMIT {
-                        return None;
-                    }
-                    (s_lo.max(0.0) * WAD_F / d_hi - 1.0, s_hi * WAD_F / d_lo)
-                }
+                let r = WAD_F * inv_d;
+                (s_lo.max(0.0) * r * d_lo - 1.0, s_hi * r * d_hi)
             }
             _ => {
                 // Aave: wad_div(percent_mul(total_c, avg_lt), total_d), both
-                // rounded half up; avg_lt = floor(sum(b * lt) / total_c) over
-                // the legs with a threshold.
-                let (mut c, mut ce, mut acc) = (0.0f64, 0.0f64, 0.0f64);
-                let (mut lt_min, mut lt_max) = (f64::INFINITY, 0.0f64);
-                for (a, x) in coll {
-                    let est = &self.assets[*a as usize].est;
-                    if !est.ok || *x < 0 {
-                        return None;
-                    }
-                    if est.lt == 0.0 || *x == 0 {
-                        continue;
-                    }
-                    let v = approx(*x) * est.coll_k;
-                    c += v;
-                    ce += est.coll_e;
-                    acc += v * est.lt;
-                    lt_min = lt_min.min(est.lt);
-                    lt_max = lt_max.max(est.lt);
-                }
-                ce += c * REL;
-                if c - ce <= 0.0 || c > LIMIT {
-                    return None;
-                }
-                slack += ce / c;
+                // rounded half up; avg_lt = floor(sum(b * lt) / total_c).
                 let avg = if lt_min == lt_max {
                     // sum(b * lt) / sum(b) = lt exactly.
                     lt_min
                 } else {
                     slack += 1.0 / lt_min;
                     // The weights move by at most their slack: the average
-                    // by (max - min) * slack / total.
-                    let a = acc / c;
-                    let slack = (lt_max - lt_min) * ce / (c - ce) + a * REL;
-                    let (f_lo, f_hi) = ((a - slack).floor(), (a + slack).floor());
+                    // by (max - min) * slack / (1 - slack).
+                    let a = acc * inv_c;
+                    let wobble = (lt_max - lt_min) * sc * (1.0 + 2.0 * sc) + a * REL;
+                    let (f_lo, f_hi) = (floor_small(a - wobble)?, floor_small(a + wobble)?);
                     if f_lo != f_hi {
                         return None;
                     }
                     f_lo
                 };
-                let (c_lo, c_hi) = (c - ce, c + ce);
-                let (n_lo, n_hi) = (c_lo * avg / 1e4 - 0.5, c_hi * avg / 1e4 + 0.5);
-                (
-                    n_lo.max(0.0) * WAD_F / d_hi - 0.5,
-                    n_hi * WAD_F / d_lo + 0.5,
-                )
+                let (n_lo, n_hi) = (c_lo * avg * 1e-4 - 0.5, c_hi * avg * 1e-4 + 0.5);
+                let r = WAD_F * inv_d;
+                (n_lo.max(0.0) * r * d_lo - 0.5, n_hi * r * d_hi + 0.5)
             }
         };
         if !(lo.is_finite() && hi.is_finite()) {
             return None;
         }
-        // The divisions above are rounded too.
+        // The products above are rounded too.
         let (lo, hi) = (lo * (1.0 - REL), hi * (1.0 + REL));
-        Some((lo, hi, (lo + hi) / 2.0, slack.min(1.0)))
+        Some((lo, hi, (lo + hi) * 0.5, slack.min(1.0)))
     }
 
     /// Position `i`'s band when [`Engine::health_bounds`] proves it, and
@@ -333,7 +340,7 @@ impl Engine<'_> {
         Some((
             band,
             TriggerHealth {
-                hf: mid / WAD as f64,
+                hf: mid * 1e-18,
                 slack: Some(slack),
             },
         ))
