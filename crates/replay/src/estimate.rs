@@ -45,7 +45,8 @@ fn approx(x: i128) -> f64 {
 /// outside that range or for NaN.
 #[inline]
 fn floor_small(x: f64) -> Option<f64> {
-    if !(x.abs() < 1e9) {
+    // (written so that NaN fails the test too)
+    if x.abs().partial_cmp(&1e9) != Some(std::cmp::Ordering::Less) {
         return None;
     }
     let t = x as i64 as f64;
