@@ -17,8 +17,7 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use sha2::{Digest, Sha256};
 use shortfall_core::money::{mul_div_down, WAD};
@@ -38,6 +37,8 @@ use crate::scenario::*;
 use crate::triggers::Triggers;
 
 // Declared here rather than in lib.rs: private to the engine.
+#[path = "agenda.rs"]
+mod agenda;
 #[path = "estimate.rs"]
 mod estimate;
 use estimate::TriggerHealth;
@@ -504,7 +505,7 @@ struct Engine<'a> {
     liqs: Vec<Liquidator>,
     gas: Vec<(Micros, Wad)>,
     native: Option<u16>,
-    heap: BinaryHeap<Reverse<Scheduled>>,
+    heap: agenda::Agenda,
     dyn_seq: u64,
     events: Vec<EventRecord>,
     liquidations: Vec<LiquidationRecord>,
@@ -1252,7 +1253,7 @@ fn build<'a>(
         liqs,
         gas: input.gas.clone().unwrap_or_default(),
         native,
-        heap: BinaryHeap::new(),
+        heap: agenda::Agenda::default(),
         dyn_seq: 0,
         events: Vec::new(),
         liquidations: Vec::new(),
@@ -1318,7 +1319,7 @@ impl Engine<'_> {
             }
             _ => self.dyn_seq,
         };
-        self.heap.push(Reverse(Scheduled::new(key, tie, ev)));
+        self.heap.push(Scheduled::new(key, tie, ev));
         self.dyn_seq += 1;
     }
 
@@ -1365,7 +1366,7 @@ impl Engine<'_> {
     #[inline]
     fn next_key(&self, stat: &[(ReplayKey, StaticEv)], si: usize) -> Option<(ReplayKey, bool)> {
         let take_static = match (stat.get(si), self.heap.peek()) {
-            (Some((k, _)), Some(Reverse(h))) => *k <= h.key(),
+            (Some((k, _)), Some(h)) => *k <= h.key(),
             (Some(_), None) => true,
             (None, Some(_)) => false,
             (None, None) => return None,
@@ -1373,7 +1374,7 @@ impl Engine<'_> {
         let key = if take_static {
             stat[si].0
         } else {
-            self.heap.peek().expect("peeked").0.key()
+            self.heap.peek().expect("peeked").key()
         };
         (key.ts <= self.end).then_some((key, take_static))
     }
@@ -1402,23 +1403,24 @@ impl Engine<'_> {
             *si += 1;
             self.on_static(key.ts, ev)
         } else {
-            let Reverse(Scheduled { ev, .. }) = self.heap.pop().expect("peeked");
+            let Scheduled { ev, .. } = self.heap.pop().expect("peeked");
             self.prefetch_next();
             self.on_dyn(key.ts, ev)
         }
     }
 
     /// Asks the CPU to fetch what the next liquidation attempts will read:
-    /// attempts come off the heap in time order, for positions in no
+    /// attempts come off the agenda in time order, for positions in no
     /// useful order, and each one's state and legs were a cache miss. The
-    /// heap's top (next) and its two children (likely after it) are known.
+    /// next few of the agenda's sorted runs and of its heap are known.
     fn prefetch_next(&self) {
-        for (j, s) in self.heap.as_slice().iter().take(3).enumerate() {
-            if let DynEv::Attempt { pos, .. } = s.0.ev {
+        for (front, s) in self.heap.soon() {
+            if let DynEv::Attempt { pos, .. } = s.ev {
                 self.prefetch_pos(pos);
                 prefetch(&self.band[pos as usize]);
                 self.legs.prefetch_span(pos);
-                if j == 0 {
+                // the fronts: one of them comes out next
+                if front {
                     self.legs.prefetch_legs(pos);
                 }
             }
@@ -3220,7 +3222,7 @@ impl Engine<'_> {
         for a in &mut self.assets {
             a.triggers = Triggers::default();
         }
-        self.heap = BinaryHeap::new();
+        self.heap = agenda::Agenda::default();
         self.gens = Vec::new();
         self.unarmed = Vec::new();
         let warn = self.sc.policy.warn_health.0;
