@@ -788,6 +788,39 @@ pub fn start_prices(
     Ok(first)
 }
 
+/// How a replay runs: `lean` keeps the summary only ([`summarise`]);
+/// `park` lets blocked retries park ([`parking`]; off in a joint replay,
+/// and to test that parking changes nothing).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mode {
+    pub(crate) lean: bool,
+    pub(crate) park: bool,
+}
+
+impl Mode {
+    const FULL: Mode = Mode {
+        lean: false,
+        park: true,
+    };
+    const LEAN: Mode = Mode {
+        lean: true,
+        park: true,
+    };
+}
+
+/// [`run`] with every blocked retry scheduled, none parked: the same
+/// outputs, more slowly. For tests of [`parking`] only.
+#[doc(hidden)]
+pub fn run_unparked(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, ReplayError> {
+    scenario.validate()?;
+    let book = resolve_book(scenario, input)?;
+    let mode = Mode {
+        lean: false,
+        park: false,
+    };
+    replay(scenario, input, &book, None, mode)
+}
+
 /// Replays `scenario` over `input`.
 pub fn run(scenario: &Scenario, input: &ReplayInput) -> Result<RunOutput, ReplayError> {
     scenario.validate()?;
@@ -803,7 +836,7 @@ pub fn run_on_book(
     input: &ReplayInput,
     book: &Book,
 ) -> Result<RunOutput, ReplayError> {
-    replay(scenario, input, book, None, false)
+    replay(scenario, input, book, None, Mode::FULL)
 }
 
 /// [`run_on_book`] for the summary only (a sweep's rows): the same
@@ -815,7 +848,7 @@ pub fn summarise(
     input: &ReplayInput,
     book: &Book,
 ) -> Result<RunOutput, ReplayError> {
-    replay(scenario, input, book, None, true)
+    replay(scenario, input, book, None, Mode::LEAN)
 }
 
 /// [`summarise`] of the prepared book (the same output, without
@@ -826,7 +859,7 @@ pub fn summarise_prepared(
     input: &ReplayInput,
     prepared: &PreparedBook,
 ) -> Result<RunOutput, ReplayError> {
-    replay(scenario, input, prepared.book(), Some(prepared), true)
+    replay(scenario, input, prepared.book(), Some(prepared), Mode::LEAN)
 }
 
 /// [`run_on_book`] of the prepared book (see [`summarise_prepared`]).
@@ -835,7 +868,7 @@ pub fn run_on_prepared(
     input: &ReplayInput,
     prepared: &PreparedBook,
 ) -> Result<RunOutput, ReplayError> {
-    replay(scenario, input, prepared.book(), Some(prepared), false)
+    replay(scenario, input, prepared.book(), Some(prepared), Mode::FULL)
 }
 
 /// Applies the scenario's stress transforms ([`crate::transforms`]), then
@@ -846,10 +879,10 @@ fn replay(
     input: &ReplayInput,
     book: &Book,
     prepared: Option<&PreparedBook>,
-    lean: bool,
+    mode: Mode,
 ) -> Result<RunOutput, ReplayError> {
     let (sc, inp) = crate::transforms::apply(scenario, input)?;
-    let mut out = replay_transformed(&sc, &inp, book, prepared, lean)?;
+    let mut out = replay_transformed(&sc, &inp, book, prepared, mode)?;
     out.summary.hypothetical = crate::transforms::describe(scenario);
     if let std::borrow::Cow::Owned(_) = sc {
         let m = &mut out.run_meta;
@@ -871,7 +904,7 @@ pub fn summarise_applied(
     applied_input: &ReplayInput,
     book: &Book,
 ) -> Result<RunOutput, ReplayError> {
-    let mut out = replay_transformed(applied, applied_input, book, None, true)?;
+    let mut out = replay_transformed(applied, applied_input, book, None, Mode::LEAN)?;
     out.summary.hypothetical = crate::transforms::describe(scenario);
     let m = &mut out.run_meta;
     m.resolved_config = scenario.resolved_toml();
@@ -884,12 +917,12 @@ fn replay_transformed(
     input: &ReplayInput,
     book: &Book,
     prepared: Option<&PreparedBook>,
-    lean: bool,
+    mode: Mode,
 ) -> Result<RunOutput, ReplayError> {
-    let (mut e, stat) = build(scenario, input, book, prepared, lean)?;
+    let (mut e, stat) = build(scenario, input, book, prepared, mode)?;
     e.main_loop(&stat)?;
     let mut out = e.finish(book)?;
-    attach_perp(scenario, input, lean, &mut out)?;
+    attach_perp(scenario, input, mode.lean, &mut out)?;
     Ok(out)
 }
 
@@ -961,7 +994,7 @@ fn build<'a>(
     input: &ReplayInput,
     book: &Book,
     prepared: Option<&'a PreparedBook>,
-    lean: bool,
+    mode: Mode,
 ) -> Result<(Engine<'a>, Stream), ReplayError> {
     scenario.validate()?;
     if scenario.policy.preset == Preset::None && !book.positions.is_empty() {
@@ -1275,7 +1308,7 @@ fn build<'a>(
         last_key: None,
         protocol_fees_usd: Wad::ZERO,
         fee_events: Vec::new(),
-        lean,
+        lean: mode.lean,
         n_events: 0,
         n_liquidations: 0,
         stamp: 0,
@@ -1299,7 +1332,7 @@ fn build<'a>(
         gas_memo: Cell::new(None),
     };
     e.gas.sort_by_key(|g| g.0);
-    e.park = e.parking_allowed();
+    e.park = mode.park && e.parking_allowed();
     for a in 0..e.assets.len() {
         let o = &e.assets[a].oracle;
         e.assets[a].variable = !(o.mode == OracleMode::Fixed && o.override_times().is_empty());

@@ -103,9 +103,10 @@ pub fn replay_joint(
         .collect::<Result<Vec<_>, _>>()?;
     let mut runs = Vec::with_capacity(members.len());
     for (k, (sc, inp)) in applied.iter().enumerate() {
-        let (mut e, stat) = build(sc, inp, members[k].book, None, lean).map_err(|e| named(k, e))?;
-        // The others' sales move shared markets between recorded events.
-        e.park = false;
+        // No parking: the others' sales move shared markets between
+        // recorded events.
+        let mode = Mode { lean, park: false };
+        let (e, stat) = build(sc, inp, members[k].book, None, mode).map_err(|e| named(k, e))?;
         runs.push((e, stat, 0usize));
     }
     // Per shared asset: its index in each member (None: not traded there).

@@ -49,6 +49,8 @@ pub use engine::joint::{replay_joint, JointRun, Member};
 pub fn verifies_estimates() -> bool {
     cfg!(feature = "verify-estimates")
 }
+#[doc(hidden)]
+pub use engine::run_unparked;
 pub use engine::{
     resolve_book, run, run_id, run_on_book, run_on_prepared, start_prices, summarise,
     summarise_applied, summarise_prepared, ReplayInput,

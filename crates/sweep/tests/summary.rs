@@ -123,3 +123,37 @@ fn a_book_prepared_for_other_decimals_is_converted_again() {
     let other_via = summarise_prepared(&other, &inp, &prepared).unwrap();
     assert_eq!(other_via.summary, other_own.summary);
 }
+
+/// Parked retries ([`shortfall_replay::run_unparked`] schedules every one
+/// instead) change nothing: every event, liquidation and loan of every
+/// pack is the same. The DAI pack repeats thousands of blocked attempts,
+/// most of them parked.
+#[test]
+fn parking_changes_no_output_on_any_pack() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/crises");
+    let mut packs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("crisis.toml").is_file())
+        .collect();
+    packs.sort();
+    let mut repeats = 0;
+    for pack in packs {
+        let text = std::fs::read_to_string(pack.join("crisis.toml")).unwrap();
+        let sc = Scenario::from_toml(&text).unwrap();
+        let mut inp = input(&pack);
+        inp.gas = None;
+        let parked = shortfall_replay::run(&sc, &inp).unwrap();
+        let unparked = shortfall_replay::run_unparked(&sc, &inp).unwrap();
+        assert_eq!(parked.events, unparked.events, "{}", sc.name);
+        assert_eq!(parked.liquidations, unparked.liquidations, "{}", sc.name);
+        assert_eq!(parked.loans, unparked.loans, "{}", sc.name);
+        assert_eq!(parked.summary, unparked.summary, "{}", sc.name);
+        assert_eq!(parked.run_meta, unparked.run_meta, "{}", sc.name);
+        repeats += parked.summary.blocked_attempts.values().sum::<u64>();
+    }
+    assert!(
+        repeats > 10_000,
+        "{repeats} blocked attempts: little to park"
+    );
+}
