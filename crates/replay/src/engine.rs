@@ -1356,6 +1356,13 @@ impl Engine<'_> {
         self.dyn_seq += 1;
     }
 
+    /// Schedules liquidator `k`'s attempt on position `i` at `at`, for
+    /// a shortfall detected at `detect`.
+    fn schedule_attempt(&mut self, i: u32, k: u16, at: Micros, detect: Micros) {
+        let key = ReplayKey::derived(at, Phase::Liquidation);
+        self.push(key, DynEv::Attempt { pos: i, k, detect });
+    }
+
     fn log(&mut self, ts: Micros, kind: EventKind, f: impl FnOnce(&mut EventRecord)) -> u64 {
         let seq = self.n_events;
         self.n_events += 1;
@@ -2179,14 +2186,7 @@ impl Engine<'_> {
                 self.pending[pidx] = true;
                 let lat = self.liqs[0].latency_secs;
                 let at = Micros(t.0 + lat * Micros::PER_SEC);
-                self.push(
-                    ReplayKey::derived(at, Phase::Liquidation),
-                    DynEv::Attempt {
-                        pos: i,
-                        k: 0,
-                        detect: t,
-                    },
-                );
+                self.schedule_attempt(i, 0, at, t);
             }
         }
         self.arm(i, th, band);
@@ -2302,14 +2302,7 @@ impl Engine<'_> {
     /// (its economics change only slowly).
     fn retry(&mut self, i: u32, t: Micros, reason: Reason) {
         let at = self.next_retry(i, t, reason);
-        self.push(
-            ReplayKey::derived(at, Phase::Liquidation),
-            DynEv::Attempt {
-                pos: i,
-                k: 0,
-                detect: at,
-            },
-        );
+        self.schedule_attempt(i, 0, at, at);
     }
 
     /// The time of the next retry of a liquidation blocked at `t` (the
@@ -2368,14 +2361,7 @@ impl Engine<'_> {
             .max()
         {
             self.block(i, t, Reason::Paused, None);
-            self.push(
-                ReplayKey::derived(until, Phase::Liquidation),
-                DynEv::Attempt {
-                    pos: i,
-                    k: 0,
-                    detect: until,
-                },
-            );
+            self.schedule_attempt(i, 0, until, until);
             return Ok(());
         }
         if self.oracle_stale(i, t) {
@@ -2478,14 +2464,7 @@ impl Engine<'_> {
         self.block(i, t, reason, Some(k));
         if k + 1 < self.liqs.len() {
             let at = Micros((detect.0 + self.liqs[k + 1].latency_secs * Micros::PER_SEC).max(t.0));
-            self.push(
-                ReplayKey::derived(at, Phase::Liquidation),
-                DynEv::Attempt {
-                    pos: i,
-                    k: (k + 1) as u16,
-                    detect,
-                },
-            );
+            self.schedule_attempt(i, (k + 1) as u16, at, detect);
         } else {
             self.retry_or_park(i, t, reason);
         }
@@ -2890,14 +2869,7 @@ impl Engine<'_> {
         self.pending[i as usize] = true;
         let lat = self.liqs[0].latency_secs.max(BLOCK_SECS);
         let at = Micros(t.0 + lat * Micros::PER_SEC);
-        self.push(
-            ReplayKey::derived(at, Phase::Liquidation),
-            DynEv::Attempt {
-                pos: i,
-                k: 0,
-                detect: at,
-            },
-        );
+        self.schedule_attempt(i, 0, at, at);
         self.arm(i, th, BAND_BELOW_ONE);
         self.band[i as usize] = BAND_BELOW_ONE;
     }

@@ -21,11 +21,11 @@
 //! no oracle of its going stale within the window, and not in a joint
 //! replay (where the other members' sales move the shared markets).
 
-use shortfall_core::{Micros, Phase, ReplayKey};
+use shortfall_core::Micros;
 
 use crate::output::Reason;
 
-use super::{DynEv, Engine, ALL_LIQUIDATORS};
+use super::{Engine, ALL_LIQUIDATORS};
 
 /// Parked positions are visited in no useful order: their state is
 /// fetched this many positions ahead.
@@ -103,14 +103,7 @@ impl Engine<'_> {
             at = self.next_retry(i, at, b.reason);
         }
         if schedule && at <= self.end {
-            self.push(
-                ReplayKey::derived(at, Phase::Liquidation),
-                DynEv::Attempt {
-                    pos: i,
-                    k: 0,
-                    detect: at,
-                },
-            );
+            self.schedule_attempt(i, 0, at, at);
         }
     }
 

@@ -53,6 +53,34 @@ min_profit_usd = 5
     Scenario::from_toml(&s).unwrap()
 }
 
+/// ETH and BTC on their paths (BTC at 20 times its path), USDC at one;
+/// for the Maker presets, vaults: the ETH collateral and a USDC debt.
+fn prop_input(
+    eth: &[f64],
+    btc: &[f64],
+    preset: &str,
+    legs: Vec<shortfall_core::PositionLeg>,
+) -> shortfall_replay::ReplayInput {
+    let n = eth.len() as i64;
+    let mut p = bars("ETH", n, |m| eth[m as usize]);
+    p.extend(bars("BTC", n, |m| btc[m as usize] * 20.0));
+    p.extend(bars("USDC", n, |_| 1.0));
+    let legs = if preset.starts_with("maker") {
+        legs.into_iter()
+            .filter(|l| l.asset != "BTC")
+            .map(|mut l| {
+                if l.side == Debt {
+                    l.asset = "USDC".into();
+                }
+                l
+            })
+            .collect()
+    } else {
+        legs
+    };
+    input(p, legs)
+}
+
 prop_compose! {
     fn path()(steps in prop::collection::vec(-300i32..300, 24), start in 500.0f64..3000.0) -> Vec<f64> {
         // 24 ten-minute steps of up to +/-30%, expanded to minutes.
@@ -94,16 +122,7 @@ proptest! {
         frictions in any::<bool>(),
     ) {
         let sc = scenario(preset, frictions);
-        let n = eth.len() as i64;
-        let mut p = bars("ETH", n, |m| eth[m as usize]);
-        p.extend(bars("BTC", n, |m| btc[m as usize] * 20.0));
-        p.extend(bars("USDC", n, |_| 1.0));
-        let legs = if preset.starts_with("maker") {
-            legs.into_iter().filter(|l| l.asset != "BTC").collect()
-        } else {
-            legs
-        };
-        let inp = input(p, legs);
+        let inp = prop_input(&eth, &btc, preset, legs);
         // run() checks conservation, non-negative balances, monotonic clock
         // and "a liquidation never raises debt"; an Err here is a violation.
         let out = run(&sc, &inp).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -166,25 +185,7 @@ proptest! {
         frictions in any::<bool>(),
     ) {
         let sc = scenario(preset, frictions);
-        let n = eth.len() as i64;
-        let mut p = bars("ETH", n, |m| eth[m as usize]);
-        p.extend(bars("BTC", n, |m| btc[m as usize] * 20.0));
-        p.extend(bars("USDC", n, |_| 1.0));
-        let legs = if preset.starts_with("maker") {
-            // One collateral asset and a stablecoin debt, as a vault.
-            legs.into_iter()
-                .filter(|l| l.asset != "BTC")
-                .map(|mut l| {
-                    if l.side == Debt {
-                        l.asset = "USDC".into();
-                    }
-                    l
-                })
-                .collect()
-        } else {
-            legs
-        };
-        let inp = input(p, legs);
+        let inp = prop_input(&eth, &btc, preset, legs);
         let book = shortfall_replay::resolve_book(&sc, &inp).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let full = shortfall_replay::run_on_book(&sc, &inp, &book).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let lean = shortfall_replay::summarise(&sc, &inp, &book).map_err(|e| TestCaseError::fail(e.to_string()))?;

@@ -65,8 +65,8 @@ fn check(sc: &Scenario, input: &ReplayInput) -> usize {
         .count()
 }
 
-#[test]
-fn summary_only_equals_the_full_run_on_every_pack() {
+/// The built-in crisis packs, in name order.
+fn packs() -> Vec<std::path::PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/crises");
     let mut packs: Vec<_> = std::fs::read_dir(&root)
         .unwrap()
@@ -75,6 +75,12 @@ fn summary_only_equals_the_full_run_on_every_pack() {
         .collect();
     packs.sort();
     assert!(packs.len() >= 5);
+    packs
+}
+
+#[test]
+fn summary_only_equals_the_full_run_on_every_pack() {
+    let packs = packs();
     let mut breakers = 0;
     for pack in packs {
         let text = std::fs::read_to_string(pack.join("crisis.toml")).unwrap();
@@ -130,15 +136,8 @@ fn a_book_prepared_for_other_decimals_is_converted_again() {
 /// most of them parked.
 #[test]
 fn parking_changes_no_output_on_any_pack() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/crises");
-    let mut packs: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("crisis.toml").is_file())
-        .collect();
-    packs.sort();
     let mut repeats = 0;
-    for pack in packs {
+    for pack in packs() {
         let text = std::fs::read_to_string(pack.join("crisis.toml")).unwrap();
         let sc = Scenario::from_toml(&text).unwrap();
         let mut inp = input(&pack);
