@@ -1454,16 +1454,16 @@ impl Engine<'_> {
     /// useful order, and each one's state and legs were a cache miss. The
     /// next few of the agenda's sorted runs and of its heap are known.
     fn prefetch_next(&self) {
-        for (front, s) in self.heap.soon() {
+        for (_, s) in self.heap.soon() {
             if let DynEv::Attempt { pos, .. } = s.ev {
                 self.prefetch_pos(pos);
                 prefetch(&self.band[pos as usize]);
                 self.legs.prefetch_span(pos);
-                // the fronts: one of them comes out next
-                if front {
-                    self.legs.prefetch_legs(pos);
-                }
             }
+        }
+        // The next one's span was fetched a step ago: its legs now.
+        if let Some(DynEv::Attempt { pos, .. }) = self.heap.peek().map(|s| &s.ev) {
+            self.legs.prefetch_legs(*pos);
         }
     }
 
