@@ -493,6 +493,9 @@ struct Engine<'a> {
     legs: Legs,
     /// The balances at the start, for the loan table.
     init_legs: Cow<'a, Legs>,
+    /// The prepared book these balances came from (its valuation of them
+    /// is shared with the other replays of it: [`PreparedBook::valuation`]).
+    shared: Option<&'a PreparedBook>,
     /// Account ids and markets of the positions.
     names: Cow<'a, Names>,
     /// Health band per position (`BAND_*`).
@@ -1224,7 +1227,8 @@ fn build<'a>(
     ticks.dedup();
 
     // Positions.
-    let conversion = match prepared.and_then(|p| p.conversion_for(&units)) {
+    let shared = prepared.filter(|p| p.conversion_for(&units).is_some());
+    let conversion = match shared.and_then(|p| p.conversion_for(&units)) {
         Some(c) => Cow::Borrowed(c),
         None => Cow::Owned(convert(book, &units)?),
     };
@@ -1281,6 +1285,7 @@ fn build<'a>(
         pending: vec![false; pos.len()],
         pos,
         init_legs,
+        shared,
         legs,
         names: position_names,
         liqs,
@@ -3223,6 +3228,14 @@ impl Engine<'_> {
             }
             Some(s)
         };
+        // The initial legs at the start and end prices, shared by the
+        // replays of a prepared book (while its positions are all there is).
+        let valuation = match (self.shared, &self.init_legs) {
+            (Some(p), Cow::Borrowed(init)) => Some(p.valuation(&start_px, &end_px, || {
+                crate::prepared::Valuation::new(init, start_px.clone(), end_px.clone(), val)
+            })),
+            _ => None,
+        };
         // The replay is over: free its indexes before the loan table grows.
         for a in &mut self.assets {
             a.triggers = Triggers::default();
@@ -3241,18 +3254,30 @@ impl Engine<'_> {
         let mut repaid_total = Wad::ZERO;
         for i in 0..self.pos.len() {
             let p = &self.pos[i];
-            let (coll, debt) = self.legs.split(i as u32);
-            // what is left, with what is still in auction
-            let fc = val(coll, &end_px)
-                .zip(val(&p.auction_lot, &end_px))
-                .map(|(x, y)| x + y);
-            let fd = val(debt, &end_px)
-                .zip(val(&p.auction_debt, &end_px))
-                .map(|(x, y)| x + y);
             let (coll, debt) = self.init_legs.split(i as u32);
             let init = InitLegs { coll, debt };
-            let ic = val(init.coll, &start_px);
-            let id = val(init.debt, &start_px);
+            let known = valuation.as_ref().map(|v| v.of(i));
+            let unchanged = p.auction_lot.is_empty()
+                && p.auction_debt.is_empty()
+                && self.legs.all(i as u32) == self.init_legs.all(i as u32);
+            let (ic, id, fc, fd) = match known {
+                Some([ic, id, fc, fd]) if unchanged => (ic, id, fc, fd),
+                _ => {
+                    let (ic, id) = match known {
+                        Some([ic, id, _, _]) => (ic, id),
+                        None => (val(init.coll, &start_px), val(init.debt, &start_px)),
+                    };
+                    // what is left, with what is still in auction
+                    let (coll, debt) = self.legs.split(i as u32);
+                    let fc = val(coll, &end_px)
+                        .zip(val(&p.auction_lot, &end_px))
+                        .map(|(x, y)| x + y);
+                    let fd = val(debt, &end_px)
+                        .zip(val(&p.auction_debt, &end_px))
+                        .map(|(x, y)| x + y);
+                    (ic, id, fc, fd)
+                }
+            };
             // Needed for the at-risk status and the loan row only; a
             // summary-only replay skips it where the health bounds prove
             // the position at or above the warning health.

@@ -9,8 +9,9 @@
 //! was prepared.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
-use shortfall_core::Book;
+use shortfall_core::{Book, Wad};
 
 use crate::engine::{self, ReplayInput};
 use crate::error::ReplayError;
@@ -96,14 +97,65 @@ pub(crate) fn convert(book: &Book, units: &[(String, i128)]) -> Result<Conversio
     })
 }
 
+/// The book's initial legs valued at a replay's first and last prices,
+/// as the loan table values them: per position, collateral and debt at
+/// the start, then at the end (None: an asset unpriced). Every variant of
+/// a sweep needs them, and most positions end with their initial legs.
+#[derive(Debug)]
+pub(crate) struct Valuation {
+    pub(crate) start_px: Vec<Option<Wad>>,
+    pub(crate) end_px: Vec<Option<Wad>>,
+    values: Vec<[i128; 4]>,
+}
+
+/// [`Valuation::values`]' mark of an unpriced value.
+const UNPRICED: i128 = i128::MIN;
+
+impl Valuation {
+    /// Values each position's legs with `value` (None: unpriced).
+    pub(crate) fn new(
+        legs: &Legs,
+        start_px: Vec<Option<Wad>>,
+        end_px: Vec<Option<Wad>>,
+        value: impl Fn(&[Leg], &[Option<Wad>]) -> Option<Wad>,
+    ) -> Self {
+        let v = |x: Option<Wad>| x.map_or(UNPRICED, |w| w.0);
+        let values = (0..legs.len() as u32)
+            .map(|i| {
+                let (c, d) = legs.split(i);
+                [
+                    v(value(c, &start_px)),
+                    v(value(d, &start_px)),
+                    v(value(c, &end_px)),
+                    v(value(d, &end_px)),
+                ]
+            })
+            .collect();
+        Valuation {
+            start_px,
+            end_px,
+            values,
+        }
+    }
+
+    /// Position `i`'s initial (collateral, debt) at the start and at the
+    /// end.
+    pub(crate) fn of(&self, i: usize) -> [Option<Wad>; 4] {
+        self.values[i].map(|x| (x != UNPRICED).then_some(Wad(x)))
+    }
+}
+
 /// A book with its conversion for the assets and decimals of a scenario:
 /// replays of that scenario's variants ([`crate::summarise_prepared`]) skip
-/// converting it.
+/// converting it, and share the valuation of its initial legs.
 #[derive(Debug)]
 pub struct PreparedBook {
     book: Book,
     assets: BTreeSet<String>,
     conversion: Conversion,
+    /// The last replay's [`Valuation`] (a pure function of the prices:
+    /// whichever replay makes it, it is the same).
+    valuation: Mutex<Option<Arc<Valuation>>>,
 }
 
 impl PreparedBook {
@@ -119,6 +171,7 @@ impl PreparedBook {
             book,
             assets,
             conversion,
+            valuation: Mutex::new(None),
         })
     }
 
@@ -142,5 +195,26 @@ impl PreparedBook {
     /// The conversion, when it was made for `units`.
     pub(crate) fn conversion_for(&self, units: &[(String, i128)]) -> Option<&Conversion> {
         (self.conversion.units == units).then_some(&self.conversion)
+    }
+
+    /// The valuation of the initial legs at these prices: the last one
+    /// made, when it was made at them, else made by `make` and kept.
+    pub(crate) fn valuation(
+        &self,
+        start_px: &[Option<Wad>],
+        end_px: &[Option<Wad>],
+        make: impl FnOnce() -> Valuation,
+    ) -> Arc<Valuation> {
+        let kept = self
+            .valuation
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(v) = kept.filter(|v| v.start_px == start_px && v.end_px == end_px) {
+            return v;
+        }
+        let v = Arc::new(make());
+        *self.valuation.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&v));
+        v
     }
 }

@@ -156,3 +156,37 @@ fn parking_changes_no_output_on_any_pack() {
         "{repeats} blocked attempts: little to park"
     );
 }
+
+/// One prepared book replayed at other prices in between (a price shock
+/// changes the last prices the loan table values it at): every replay
+/// equals its own unprepared replay, so the valuation the prepared book
+/// keeps from one replay is used only at the prices it was made at.
+#[test]
+fn a_prepared_book_valued_at_other_prices_in_between() {
+    let pack =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/crises/compound-dai-2020-11-26");
+    let text = std::fs::read_to_string(pack.join("crisis.toml")).unwrap();
+    let sc = Scenario::from_toml(&text).unwrap();
+    let shock = format!(
+        "{text}\n[[transforms]]\nkind = \"price_shock\"\nassets = [\"ETH\"]\nat = \"2020-11-26 12:00\"\npct = -0.4\n"
+    );
+    let shocked = Scenario::from_toml(&shock).unwrap();
+    let inp = input(&pack);
+    let book = resolve_book(&sc, &inp).unwrap().into_owned();
+    let prepared = PreparedBook::new(&sc, &inp, book.clone()).unwrap();
+    assert!(prepared.fits(&shocked, &inp).unwrap());
+    let mut bad = Vec::new();
+    for s in [&sc, &shocked, &sc, &shocked] {
+        let via = run_on_prepared(s, &inp, &prepared).unwrap();
+        let own = run_on_book(s, &inp, &book).unwrap();
+        assert_eq!(via.loans, own.loans);
+        assert_eq!(via.summary, own.summary);
+        let lean = summarise_prepared(s, &inp, &prepared).unwrap();
+        assert_eq!(lean.summary, own.summary);
+        bad.push(own.summary.bad_debt_usd);
+    }
+    assert_ne!(
+        bad[0], bad[1],
+        "the shock changes nothing: the test tests little"
+    );
+}
