@@ -1976,6 +1976,7 @@ impl Engine<'_> {
                 self.legs.prefetch_legs(n);
                 self.names.prefetch(n);
                 prefetch(&self.band[n as usize]);
+                prefetch(&self.gens[n as usize]);
                 // read when the position is below one
                 let p = &self.pos[n as usize] as *const Pos as *const u8;
                 prefetch_addr(p.wrapping_add(std::mem::offset_of!(Pos, first_liq)));
@@ -2231,7 +2232,10 @@ impl Engine<'_> {
         let sides =
             (coll.iter().any(|l| var(&l.0)) as u32 + debt.iter().any(|l| var(&l.0)) as u32).max(1);
         let ln_hf = hf.ln();
-        let ln_r = |ln_bound: f64| (ln_bound - ln_hf) / sides as f64;
+        // sides is 1 or 2: halving is exact, and a multiplication is a
+        // fraction of a division's latency
+        let per_side = if sides == 1 { 1.0 } else { 1.0 / sides as f64 };
+        let ln_r = |ln_bound: f64| (ln_bound - ln_hf) * per_side;
         let (ln_lo, ln_hi) = (lo.map(ln_r), hi.map(ln_r));
         // Health is linear in prices only up to the protocol's integer
         // truncations (and Aave's average threshold, floored to a basis
