@@ -266,7 +266,8 @@ struct AssetState {
 struct Pos {
     backoff: i64,
     first_liq: Option<Micros>,
-    min_health: Option<i128>,
+    /// Lowest health sampled; [`NO_HEALTH`] before the first sample.
+    min_health: i128,
     liqs: u32,
     repaid_usd: Wad,
     seized_usd: Wad,
@@ -280,8 +281,37 @@ struct Pos {
     /// Parked: the time of the next retry, which is not scheduled
     /// (see [`parking`]).
     parked: Option<Micros>,
-    auction_lot: Vec<(u16, i128)>,
-    auction_debt: Vec<(u16, i128)>,
+    /// What is in auction (Maker), boxed: most positions never have any,
+    /// and the state of every position is allocated for every replay.
+    auction: Option<Box<AuctionLegs>>,
+}
+
+/// [`Pos::min_health`] before the first sample.
+const NO_HEALTH: i128 = i128::MAX;
+
+/// A position's collateral lots in auction and the debt they cover.
+#[derive(Default)]
+struct AuctionLegs {
+    lot: Vec<Leg>,
+    debt: Vec<Leg>,
+}
+
+impl Pos {
+    fn new() -> Self {
+        Pos {
+            backoff: RETRY_MIN,
+            min_health: NO_HEALTH,
+            ..Default::default()
+        }
+    }
+
+    fn auction_lot(&self) -> &[Leg] {
+        self.auction.as_ref().map_or(&[], |a| &a.lot)
+    }
+
+    fn auction_debt(&self) -> &[Leg] {
+        self.auction.as_ref().map_or(&[], |a| &a.debt)
+    }
 }
 
 /// A blocked attempt, and what it read that can change: it ends the same
@@ -1241,12 +1271,7 @@ fn build<'a>(
         Cow::Borrowed(c) => (Cow::Borrowed(&c.legs), Cow::Borrowed(&c.names)),
         Cow::Owned(c) => (Cow::Owned(c.legs), Cow::Owned(c.names)),
     };
-    let pos: Vec<Pos> = (0..legs.len())
-        .map(|_| Pos {
-            backoff: RETRY_MIN,
-            ..Default::default()
-        })
-        .collect();
+    let pos: Vec<Pos> = (0..legs.len()).map(|_| Pos::new()).collect();
     let native = index
         .get(scenario.frictions.gas.native_asset.as_str())
         .copied();
@@ -1747,10 +1772,7 @@ impl Engine<'_> {
         self.band.push(BAND_NONE);
         self.pending.push(false);
         self.gens.push(0);
-        self.pos.push(Pos {
-            backoff: RETRY_MIN,
-            ..Default::default()
-        });
+        self.pos.push(Pos::new());
         if let Some(m) = &mut self.pos_by_key {
             m.insert((account.to_string(), market.to_string()), i);
         }
@@ -2201,7 +2223,7 @@ impl Engine<'_> {
     fn note_health(&mut self, i: u32, h: i128) {
         if h != i128::MAX {
             let p = &mut self.pos[i as usize];
-            p.min_health = Some(p.min_health.map_or(h, |m| m.min(h)));
+            p.min_health = p.min_health.min(h);
         }
     }
 
@@ -2954,9 +2976,11 @@ impl Engine<'_> {
             }
             self.legs.retain_nonzero(i);
             self.pending[i as usize] = true;
-            let p = &mut self.pos[i as usize];
-            p.auction_lot.push((ca, lot.0));
-            p.auction_debt.push((da, art_b.0));
+            let a = self.pos[i as usize]
+                .auction
+                .get_or_insert_with(Default::default);
+            a.lot.push((ca, lot.0));
+            a.debt.push((da, art_b.0));
         }
         self.assets[ca as usize].coll_in_auction += lot.0;
         self.assets[da as usize].debt_in_auction += art_b.0;
@@ -3070,11 +3094,13 @@ impl Engine<'_> {
         }
         {
             let p = &mut self.pos[i as usize];
-            if let Some(ix) = p.auction_lot.iter().position(|x| *x == (ca, lot)) {
-                p.auction_lot.remove(ix);
-            }
-            if let Some(ix) = p.auction_debt.iter().position(|x| *x == (da, art)) {
-                p.auction_debt.remove(ix);
+            if let Some(a) = p.auction.as_mut() {
+                if let Some(ix) = a.lot.iter().position(|x| *x == (ca, lot)) {
+                    a.lot.remove(ix);
+                }
+                if let Some(ix) = a.debt.iter().position(|x| *x == (da, art)) {
+                    a.debt.remove(ix);
+                }
             }
             p.liqs += 1;
             p.repaid_usd += repaid_usd;
@@ -3261,8 +3287,8 @@ impl Engine<'_> {
             let (coll, debt) = self.init_legs.split(i as u32);
             let init = InitLegs { coll, debt };
             let known = valuation.as_ref().map(|v| v.of(i));
-            let unchanged = p.auction_lot.is_empty()
-                && p.auction_debt.is_empty()
+            let unchanged = p.auction_lot().is_empty()
+                && p.auction_debt().is_empty()
                 && self.legs.all(i as u32) == self.init_legs.all(i as u32);
             let (ic, id, fc, fd) = match known {
                 Some([ic, id, fc, fd]) if unchanged => (ic, id, fc, fd),
@@ -3274,10 +3300,10 @@ impl Engine<'_> {
                     // what is left, with what is still in auction
                     let (coll, debt) = self.legs.split(i as u32);
                     let fc = val(coll, &end_px)
-                        .zip(val(&p.auction_lot, &end_px))
+                        .zip(val(p.auction_lot(), &end_px))
                         .map(|(x, y)| x + y);
                     let fd = val(debt, &end_px)
-                        .zip(val(&p.auction_debt, &end_px))
+                        .zip(val(p.auction_debt(), &end_px))
                         .map(|(x, y)| x + y);
                     (ic, id, fc, fd)
                 }
@@ -3345,7 +3371,7 @@ impl Engine<'_> {
                 written_off_usd: p.written_off_usd,
                 shortfall_usd: shortfall,
                 liquidations: p.liqs,
-                min_health: p.min_health.map(Wad),
+                min_health: (p.min_health != NO_HEALTH).then_some(Wad(p.min_health)),
                 final_health: h.filter(|h| *h != i128::MAX).map(Wad),
                 first_liquidatable: p.first_liq,
                 last_blocked: p.last_reason,
@@ -3445,13 +3471,13 @@ impl Engine<'_> {
             for l in coll {
                 coll_now[l.0 as usize] += l.1;
             }
-            for l in &p.auction_lot {
+            for l in p.auction_lot() {
                 coll_auction[l.0 as usize] += l.1;
             }
             for l in debt {
                 debt_now[l.0 as usize] += l.1;
             }
-            for l in &p.auction_debt {
+            for l in p.auction_debt() {
                 debt_auction[l.0 as usize] += l.1;
             }
         }
