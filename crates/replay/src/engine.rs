@@ -396,16 +396,19 @@ fn gas_cost(gwei: Wad, units: u64, native_px: Option<Wad>) -> Wad {
     Wad(mul_div_down(native_amt, px.0, WAD).unwrap_or(0))
 }
 
-/// The inputs of the last [`gas_cost`] the engine computed, and its result.
-type GasMemo = Cell<Option<((Wad, u64, Option<Wad>), Wad)>>;
+/// The last result of a pure function, with its inputs.
+type Memo<K, V> = Cell<Option<(K, V)>>;
 
-/// The last result of a pure function of two integers, with its inputs.
-type Memo2 = Cell<Option<((i128, i128), i128)>>;
+/// The inputs of the last [`gas_cost`] the engine computed, and its result.
+type GasMemo = Memo<(Wad, u64, Option<Wad>), Wad>;
+
+/// [`Memo`] of a function of two integers.
+type Memo2 = Memo<(i128, i128), i128>;
 
 /// `f()`, which depends on `key` alone, remembered in `cell` for the next
 /// call with the same key.
 #[inline]
-fn memo(cell: &Memo2, key: (i128, i128), f: impl FnOnce() -> i128) -> i128 {
+fn memo<K: Copy + PartialEq, V: Copy>(cell: &Memo<K, V>, key: K, f: impl FnOnce() -> V) -> V {
     if let Some((k, v)) = cell.get() {
         if k == key {
             return v;
@@ -1257,11 +1260,12 @@ fn build<'a>(
     ticks.dedup();
 
     // Positions.
-    let shared = prepared.filter(|p| p.conversion_for(&units).is_some());
-    let conversion = match shared.and_then(|p| p.conversion_for(&units)) {
-        Some(c) => Cow::Borrowed(c),
+    let shared = prepared.and_then(|p| Some((p, p.conversion_for(&units)?)));
+    let conversion = match shared {
+        Some((_, c)) => Cow::Borrowed(c),
         None => Cow::Owned(convert(book, &units)?),
     };
+    let shared = shared.map(|(p, _)| p);
     for (a, st) in assets.iter_mut().enumerate() {
         st.coll_initial = conversion.coll_initial[a];
         st.debt_initial = conversion.debt_initial[a];
@@ -2587,15 +2591,10 @@ impl Engine<'_> {
     /// or the native token's price, and every attempt asks for it.
     fn gas_usd(&self, t: Micros, units: u64) -> Wad {
         let px = self.native.and_then(|n| self.market_px(n as usize));
-        let key = (self.gwei(t), units, px);
-        if let Some((k, v)) = self.gas_memo.get() {
-            if k == key {
-                return v;
-            }
-        }
-        let v = gas_cost(key.0, units, px);
-        self.gas_memo.set(Some((key, v)));
-        v
+        let gwei = self.gwei(t);
+        memo(&self.gas_memo, (gwei, units, px), || {
+            gas_cost(gwei, units, px)
+        })
     }
 
     fn gwei(&self, t: Micros) -> Wad {
@@ -2655,24 +2654,16 @@ impl Engine<'_> {
         let cover_base = to_base(cover_tokens, dst.unit_div).max(0);
         let (repaid_base, coll_liq_base, fee_base, no_coll_left) = match self.preset {
             Preset::AaveV2 | Preset::AaveV3 | Preset::AaveV33 => {
-                let c: Vec<(i128, aave::Reserve)> = coll
-                    .iter()
-                    .map(|(a, x)| {
-                        (
-                            to_base(*x, self.assets[*a as usize].unit_div),
-                            self.reserve(*a),
-                        )
-                    })
-                    .collect();
-                let d: Vec<(i128, aave::Reserve)> = debt
-                    .iter()
-                    .map(|(a, x)| {
-                        (
-                            to_base(*x, self.assets[*a as usize].unit_div),
-                            self.reserve(*a),
-                        )
-                    })
-                    .collect();
+                // each leg in base units with its reserve
+                let reserves = |legs: &[Leg]| -> Vec<(i128, aave::Reserve)> {
+                    legs.iter()
+                        .map(|(a, x)| {
+                            let ud = self.assets[*a as usize].unit_div;
+                            (to_base(*x, ud), self.reserve(*a))
+                        })
+                        .collect()
+                };
+                let (c, d) = (reserves(coll), reserves(debt));
                 let acct = aave::account_data(&c, &d);
                 let version = match self.preset {
                     Preset::AaveV2 => aave::AaveVersion::V2,

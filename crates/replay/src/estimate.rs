@@ -18,6 +18,7 @@
 use shortfall_core::money::WAD;
 
 use crate::scenario::Preset;
+use crate::triggers::floor_small;
 
 use super::{Engine, BAND_AT_RISK, BAND_BELOW_ONE, BAND_OK};
 
@@ -38,19 +39,6 @@ fn approx(x: i128) -> f64 {
     debug_assert!(x >= 0);
     let x = x as u128;
     ((x >> 64) as u64 as f64) * 18_446_744_073_709_551_616.0 + (x as u64 as f64)
-}
-
-/// `x.floor()` for |x| < 1e9 without the libm call (SSE2 has no rounding
-/// instruction): truncate, then step down for a negative fraction. None
-/// outside that range or for NaN.
-#[inline]
-fn floor_small(x: f64) -> Option<f64> {
-    // (written so that NaN fails the test too)
-    if x.abs().partial_cmp(&1e9) != Some(std::cmp::Ordering::Less) {
-        return None;
-    }
-    let t = x as i64 as f64;
-    Some(if t > x { t - 1.0 } else { t })
 }
 
 /// Per asset, a leg's value in the health's units as `amount * k` (the
@@ -88,6 +76,31 @@ impl TriggerHealth {
                 super::to_f64(h) / WAD as f64
             },
             slack: None,
+        }
+    }
+}
+
+/// A position's health as sums of leg values ([`Engine::sums`]).
+#[derive(Debug, Default, Clone, Copy)]
+struct Sums {
+    c: f64,
+    ce: f64,
+    acc: f64,
+    lt_min: f64,
+    lt_max: f64,
+    d: f64,
+    de: f64,
+}
+
+impl Sums {
+    /// The relative slack of Aave's average threshold, floored to a basis
+    /// point: none when every counted collateral has one threshold (the
+    /// average is that threshold exactly).
+    fn avg_slack(&self) -> f64 {
+        if self.lt_min < self.lt_max {
+            1.0 / self.lt_min
+        } else {
+            0.0
         }
     }
 }
@@ -169,74 +182,26 @@ impl Engine<'_> {
         LegEst { ok: finite, ..est }
     }
 
-    /// How far position `i`'s exact health can stray, relatively, from a
-    /// health linear in its prices (the truncations' slack over the sums
-    /// it is made of; for Aave with collateral of different thresholds,
-    /// the floored average threshold's basis point too); 1 when unknown.
-    /// [`Engine::arm`] widens the trigger margin by it.
-    pub(super) fn relative_slack(&self, i: u32) -> f64 {
+    /// Position `i`'s health as sums, as the protocol forms it: the
+    /// collateral's value `c` (for Aave, only collateral with a threshold),
+    /// the debt's `d`, their absolute slacks `ce`, `de`, and for Aave the
+    /// threshold-weighted collateral `acc` and the thresholds' range; None
+    /// when a leg has no sound estimate.
+    #[inline]
+    fn sums(&self, i: u32) -> Option<Sums> {
         let (coll, debt) = self.legs.split(i);
-        let (mut c, mut ce, mut d, mut de) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-        let (mut lt_min, mut lt_max) = (f64::INFINITY, 0.0f64);
-        for (a, x) in coll {
-            let est = &self.assets[*a as usize].est;
-            if !est.ok || *x < 0 {
-                return 1.0;
-            }
-            if est.lt > 0.0 {
-                lt_min = lt_min.min(est.lt);
-                lt_max = lt_max.max(est.lt);
-            }
-            c += approx(*x) * est.coll_k;
-            ce += est.coll_e;
-        }
-        for (a, x) in debt {
-            let est = &self.assets[*a as usize].est;
-            if !est.ok || *x < 0 {
-                return 1.0;
-            }
-            d += approx(*x) * est.debt_k;
-            de += est.debt_e;
-        }
-        if c <= 0.0 || d <= 0.0 {
-            return 1.0;
-        }
-        let avg = if lt_min < lt_max { 1.0 / lt_min } else { 0.0 };
-        (ce / c + de / d + avg).min(1.0)
-    }
-
-    /// An interval `[lo, hi]` (wad units) holding position `i`'s exact
-    /// health ([`Engine::health`]), its midpoint and its relative slack
-    /// (as [`Engine::relative_slack`]); None when it has no
-    /// sound estimate (unpriced, no debt, an empty sum, a figure too large,
-    /// or Aave's average threshold not certain), where the caller computes
-    /// it exactly.
-    pub(super) fn health_bounds(&self, i: u32) -> Option<(f64, f64, f64, f64)> {
-        let (coll, debt) = self.legs.split(i);
-        // Sums of values (c, d) and their absolute slack (ce, de). The bounds
-        // below multiply by reciprocals instead of dividing (a division's
-        // latency is most of an estimate): with relative slacks sc, sd <=
-        // 1/2, c / d lies in [r (1 - sc)(1 - sd), r (1 + sc)(1 + 2 sd)] for
-        // r = c * (1 / d), as 1 / (1 + x) >= 1 - x and 1 / (1 - x) <= 1 + 2x.
-        let (mut d, mut de) = (0.0f64, 0.0f64);
+        let mut s = Sums {
+            lt_min: f64::INFINITY,
+            ..Sums::default()
+        };
         for (a, x) in debt {
             let est = &self.assets[*a as usize].est;
             if !est.ok || *x < 0 {
                 return None;
             }
-            d += approx(*x) * est.debt_k;
-            de += est.debt_e;
+            s.d += approx(*x) * est.debt_k;
+            s.de += est.debt_e;
         }
-        if d <= 0.0 || d > LIMIT {
-            return None;
-        }
-        let inv_d = 1.0 / d;
-        let sd = de * inv_d + REL;
-        if sd > 0.5 {
-            return None;
-        }
-        let (mut c, mut ce, mut acc) = (0.0f64, 0.0f64, 0.0f64);
-        let (mut lt_min, mut lt_max) = (f64::INFINITY, 0.0f64);
         let aave = !matches!(
             self.preset,
             Preset::CompoundV2 | Preset::MakerFlip | Preset::MakerClip
@@ -251,11 +216,56 @@ impl Engine<'_> {
                 continue;
             }
             let v = approx(*x) * est.coll_k;
-            c += v;
-            ce += est.coll_e;
-            acc += v * est.lt;
-            lt_min = lt_min.min(est.lt);
-            lt_max = lt_max.max(est.lt);
+            s.c += v;
+            s.ce += est.coll_e;
+            s.acc += v * est.lt;
+            s.lt_min = s.lt_min.min(est.lt);
+            s.lt_max = s.lt_max.max(est.lt);
+        }
+        Some(s)
+    }
+
+    /// How far position `i`'s exact health can stray, relatively, from a
+    /// health linear in its prices (the truncations' slack over the sums
+    /// it is made of; for Aave with collateral of different thresholds,
+    /// the floored average threshold's basis point too); 1 when unknown.
+    /// [`Engine::arm`] widens the trigger margin by it.
+    pub(super) fn relative_slack(&self, i: u32) -> f64 {
+        match self.sums(i) {
+            Some(s) if s.c > 0.0 && s.d > 0.0 => (s.ce / s.c + s.de / s.d + s.avg_slack()).min(1.0),
+            _ => 1.0,
+        }
+    }
+
+    /// An interval `[lo, hi]` (wad units) holding position `i`'s exact
+    /// health ([`Engine::health`]), its midpoint and its relative slack
+    /// (as [`Engine::relative_slack`]); None when it has no
+    /// sound estimate (unpriced, no debt, an empty sum, a figure too large,
+    /// or Aave's average threshold not certain), where the caller computes
+    /// it exactly.
+    pub(super) fn health_bounds(&self, i: u32) -> Option<(f64, f64, f64, f64)> {
+        // The bounds below multiply by reciprocals instead of dividing (a
+        // division's latency is most of an estimate): with relative slacks
+        // sc, sd <= 1/2, c / d lies in [r (1 - sc)(1 - sd), r (1 + sc)(1 +
+        // 2 sd)] for r = c * (1 / d), as 1 / (1 + x) >= 1 - x and
+        // 1 / (1 - x) <= 1 + 2x.
+        let s = self.sums(i)?;
+        let Sums {
+            c,
+            ce,
+            acc,
+            lt_min,
+            lt_max,
+            d,
+            de,
+        } = s;
+        if d <= 0.0 || d > LIMIT {
+            return None;
+        }
+        let inv_d = 1.0 / d;
+        let sd = de * inv_d + REL;
+        if sd > 0.5 {
+            return None;
         }
         if c <= 0.0 || c > LIMIT {
             return None;
@@ -265,7 +275,7 @@ impl Engine<'_> {
         if sc > 0.5 {
             return None;
         }
-        let mut slack = sc + sd;
+        let slack = sc + sd + s.avg_slack();
         let (d_lo, d_hi) = (1.0 - sd, 1.0 + 2.0 * sd);
         let (c_lo, c_hi) = (c * (1.0 - sc), c * (1.0 + sc));
         let (lo, hi) = match self.preset {
@@ -295,7 +305,6 @@ impl Engine<'_> {
                     // sum(b * lt) / sum(b) = lt exactly.
                     lt_min
                 } else {
-                    slack += 1.0 / lt_min;
                     // The weights move by at most their slack: the average
                     // by (max - min) * slack / (1 - slack).
                     let a = acc * inv_c;

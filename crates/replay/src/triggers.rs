@@ -29,16 +29,27 @@ fn bucket_ln(ln: f64) -> Option<i32> {
         return Some(i32::MAX);
     }
     let v = ln * K;
-    if v.abs() < 1e9 {
-        // floor without the libm call (SSE2 has no rounding instruction):
-        // truncate, then step down for a negative fraction; exact here.
-        let t = v as i64;
-        return Some((if (t as f64) > v { t - 1 } else { t }) as i32);
+    if let Some(f) = floor_small(v) {
+        // |f| < 1e9 fits an i32
+        return Some(f as i32);
     }
     Some(
         v.floor()
             .clamp(i32::MIN as f64 + 1.0, i32::MAX as f64 - 1.0) as i32,
     )
+}
+
+/// `x.floor()` for |x| < 1e9 without the libm call (SSE2 has no rounding
+/// instruction): truncate, then step down for a negative fraction; exact
+/// in that range. None outside it or for NaN.
+#[inline]
+pub(crate) fn floor_small(x: f64) -> Option<f64> {
+    // (written so that NaN fails the test too)
+    if x.abs().partial_cmp(&1e9) != Some(std::cmp::Ordering::Less) {
+        return None;
+    }
+    let t = x as i64 as f64;
+    Some(if t > x { t - 1.0 } else { t })
 }
 
 /// Buckets of one direction: a dense window of per-bucket lists around the

@@ -176,8 +176,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     /// The summary-only replay decides bands from floating-point health
-    /// bounds where they prove them (and, in these debug builds, checks
-    /// each against the exact health); its summary equals the full run's.
+    /// bounds where they prove them (and, with the feature
+    /// verify-estimates, on in `cargo test --workspace`, checks each
+    /// against the exact health); its summary equals the full run's.
     #[test]
     fn summary_only_equals_full_run_on_mixed_books(
         eth in path(), btc in path(), legs in mixed_book(),
