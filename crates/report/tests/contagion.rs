@@ -590,3 +590,37 @@ fn templates_folder_overrides_the_contagion_template() {
     let (_, html, _) = render_contagion(&m, &opts).unwrap();
     assert!(html.contains("<p>custom c0ffee0123456789 +$2,250,000</p>"));
 }
+
+/// Byte-level guard (see `pinned.rs`): the sha256 of the HTML and of the
+/// JSON twin of fixed contagions, pinned.
+#[test]
+fn pinned_bytes() {
+    use sha2::Digest;
+    let sha = |b: &[u8]| hex::encode(sha2::Sha256::digest(b));
+    let (html, json) = render(&meta());
+    assert_eq!(
+        (sha(html.as_bytes()), sha(json.as_bytes())),
+        (
+            "23f0ef1b838d60d8c9451565e6b9272308cda389c5b2fec5bbbecb78458a83d9".to_string(),
+            "99d2b3a32a0a87de07fc49362328d94a2e95a4facc363736712ae9800711b398".to_string()
+        ),
+        "contagion: pinned bytes moved (html, json)"
+    );
+    // Hypothetical, no overlap, a generated book, hostile names.
+    let mut m = meta();
+    m.hypothetical = vec![format!("aave-like: vol_scale 1.5 {EVIL}")];
+    m.account_overlap.clear();
+    m.members[0].protocol = EVIL_ATTR.into();
+    m.exposure[0].protocol = EVIL_ATTR.into();
+    m.members[1].sets = vec!["policy.close_factor=1".into()];
+    m.total_together.bad_debt_usd = m.total_alone.bad_debt_usd;
+    let (html, json) = render(&m);
+    assert_eq!(
+        (sha(html.as_bytes()), sha(json.as_bytes())),
+        (
+            "dfcc8d5b4122b5d293971ada9894464e56195ad6441d166e14621098fc7fced2".to_string(),
+            "b044a6663a51ca2357fe6f9b990c8ed2b850844b0ee3b6959d938135cf91ebb8".to_string()
+        ),
+        "contagion hypothetical: pinned bytes moved (html, json)"
+    );
+}

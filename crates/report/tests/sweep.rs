@@ -641,3 +641,38 @@ fn templates_folder_overrides_the_sweep_template() {
     std::fs::write(dir.path().join("swep.html"), "x").unwrap();
     assert!(render_sweep(&meta, &rows, &opts).is_err());
 }
+
+/// Byte-level guard (see `pinned.rs`): the sha256 of the HTML and of the
+/// JSON twin of fixed sweeps, pinned.
+#[test]
+fn pinned_bytes() {
+    use sha2::Digest;
+    let sha = |b: &[u8]| hex::encode(sha2::Sha256::digest(b));
+    let (meta, rows) = grid();
+    let (html, json) = render(&meta, &rows);
+    assert_eq!(
+        (sha(html.as_bytes()), sha(json.as_bytes())),
+        (
+            "d4c5aa7fc7f5fa145b5e2171d1544346ca29966deed20cbc5f93d7cb09b808c7".to_string(),
+            "d376f51fa23e4a5503a759bbdf509325194427a7fa95cea08768505e6ff5170e".to_string()
+        ),
+        "sweep: pinned bytes moved (html, json)"
+    );
+    // One crisis, a shard's part, hostile names.
+    let (mut meta, mut rows) = grid();
+    meta.scenarios.truncate(1);
+    meta.shard = Some([1, 3]);
+    meta.title = EVIL_ATTR.into();
+    meta.scenarios[0].title = EVIL.into();
+    rows.retain(|r| r.scenario == meta.scenarios[0].name && r.variant % 3 != 1);
+    rows[0].variant_id = EVIL.into();
+    let (html, json) = render(&meta, &rows);
+    assert_eq!(
+        (sha(html.as_bytes()), sha(json.as_bytes())),
+        (
+            "50d1cbba677625800b44762d3a4af0cee497293a2d8304780d9d9fecaaefb608".to_string(),
+            "0ef937758bfdd90b9f1368a35e28cac945ef56708a1ac692c49d20f039c2a650".to_string()
+        ),
+        "sweep shard: pinned bytes moved (html, json)"
+    );
+}
