@@ -4,14 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use shortfall_core::run::{LiquidationRecord, LoanOutcome, LoanStatus, Metric, Reference};
+use shortfall_core::run::{LoanOutcome, LoanStatus};
 use shortfall_core::{Micros, Wad};
 use shortfall_store::RunData;
 
+use crate::error::ReportError;
 use crate::format as f;
 use crate::model::*;
+use crate::perp::build_perp;
+use crate::references::reference_row;
 use crate::settings::{self, Config};
-use crate::ReportError;
 
 /// Options of a run report.
 #[derive(Debug, Clone)]
@@ -50,125 +52,6 @@ fn figure(key: &str, label: &str, value: String, display: String) -> Figure {
 
 fn usd_figure(key: &str, label: &str, w: Wad) -> Figure {
     figure(key, label, w.to_string(), f::usd(w))
-}
-
-/// `count / total` as an exact wad ratio (0 without a total).
-fn ratio_of(count: u64, total: u64) -> Wad {
-    f::fraction(Wad::from_int(count as i64), Wad::from_int(total as i64)).unwrap_or(Wad::ZERO)
-}
-
-fn is_auction(l: &LiquidationRecord) -> bool {
-    l.mechanism != "fixed_spread"
-}
-
-/// The value of a metric in a run (`None` when the run has nothing to
-/// measure, e.g. auction metrics of a fixed-spread run).
-pub fn metric_value(m: Metric, run: &RunData) -> Option<Wad> {
-    let s = &run.summary;
-    let auctions = || run.liquidations.iter().filter(|l| is_auction(l));
-    // A "zero bid" is a winning bid under one dollar (keepers bid 1 wei or
-    // 0 DAI on Black Thursday; both count).
-    let zero_bid = |l: &&LiquidationRecord| l.repaid_usd < Wad::ONE;
-    Some(match m {
-        Metric::BadDebtUsd => s.bad_debt_usd,
-        Metric::LiquidatedVolumeUsd => s.liquidated_volume_usd,
-        Metric::LiquidatedCollateralUsd => run.liquidations.iter().map(|l| l.seized_usd).sum(),
-        Metric::NplCount => Wad::from_int(s.npl_count as i64),
-        Metric::LiquidationCount => Wad::from_int(s.liquidation_count as i64),
-        Metric::PenaltyUsd => s.penalty_usd,
-        Metric::ZeroBidAuctionShare => {
-            let n = auctions().count() as u64;
-            if n == 0 {
-                return None;
-            }
-            ratio_of(auctions().filter(zero_bid).count() as u64, n)
-        }
-        Metric::ZeroBidCollateralUsd => {
-            auctions().next()?;
-            auctions().filter(zero_bid).map(|l| l.seized_usd).sum()
-        }
-    })
-}
-
-/// A metric value for display.
-pub fn metric_display(m: Metric, w: Wad) -> String {
-    match m.unit() {
-        "count" => f::decimal(w, 0),
-        "ratio" => f::pct(w),
-        _ => f::usd(w),
-    }
-}
-
-fn metric_short(m: Metric, w: Wad) -> String {
-    match m.unit() {
-        "count" => f::decimal(w, 0),
-        "ratio" => f::pct(w),
-        _ => f::usd_short(w),
-    }
-}
-
-/// A published figure against the replayed one; a hypothetical run is not
-/// compared (`hypothetical`: the verdict says so, no difference is shown).
-fn reference_row(r: &Reference, run: &RunData, hypothetical: bool) -> ReferenceRow {
-    let m = r.metric;
-    let range = match (r.low, r.high) {
-        (Some(lo), Some(hi)) => Some(format!(
-            "{} to {}",
-            metric_short(m, lo),
-            metric_short(m, hi)
-        )),
-        (Some(lo), None) => Some(format!("at least {}", metric_short(m, lo))),
-        (None, Some(hi)) => Some(format!("at most {}", metric_short(m, hi))),
-        (None, None) => None,
-    };
-    let (replayed, difference, ratio, verdict) = match metric_value(m, run) {
-        Some(v) if hypothetical => (
-            metric_display(m, v),
-            "-".to_string(),
-            "-".to_string(),
-            "does not apply: the run is hypothetical, the published figure is what happened"
-                .to_string(),
-        ),
-        None => (
-            "not measured".to_string(),
-            "-".to_string(),
-            "-".to_string(),
-            "not comparable: the run has no such events".to_string(),
-        ),
-        Some(v) => {
-            let d = v - r.value;
-            let sign = if d.0 > 0 { "+" } else { "" };
-            let lo = r.low.unwrap_or(r.value);
-            let hi = r.high.unwrap_or(r.value);
-            let verdict = if v < lo {
-                "below the published range"
-            } else if v > hi {
-                "above the published range"
-            } else if r.low.is_some() || r.high.is_some() {
-                "within the published range"
-            } else {
-                "equal to the published figure"
-            };
-            (
-                metric_display(m, v),
-                format!("{sign}{}", metric_short(m, d)),
-                format!("{} of published", f::share(v, r.value)),
-                verdict.to_string(),
-            )
-        }
-    };
-    ReferenceRow {
-        metric: m.as_str().into(),
-        label: r.label.clone(),
-        published: metric_display(m, r.value),
-        published_range: range,
-        replayed,
-        difference,
-        ratio,
-        verdict,
-        source: r.source.clone(),
-        note: r.note.clone(),
-    }
 }
 
 /// Per hour: liquidations, repaid, seized, realised bad debt.
@@ -376,9 +259,9 @@ fn liquidators(run: &RunData, opts: &ReportOptions) -> (Vec<LiquidatorRow>, Opti
     (rows, note)
 }
 
-fn timeline(run: &RunData, opts: &ReportOptions, bucket_secs: Option<i64>) -> Timeline {
-    // The asset with the most liquidated value; without liquidations, the one
-    // whose market price moved most (max / min).
+/// The asset with the most liquidated value; without liquidations, the
+/// one whose market price moved most (max / min).
+fn main_asset(run: &RunData) -> String {
     let mut liq: BTreeMap<&str, Wad> = BTreeMap::new();
     let mut range: BTreeMap<&str, (Wad, Wad)> = BTreeMap::new();
     for p in &run.series {
@@ -401,15 +284,18 @@ fn timeline(run: &RunData, opts: &ReportOptions, bucket_secs: Option<i64>) -> Ti
             })
             .unwrap_or(0.0)
     };
-    let asset = liq
-        .iter()
+    liq.iter()
         .max_by(|a, b| {
             a.1.cmp(b.1)
                 .then_with(|| moved(a.0).total_cmp(&moved(b.0)))
                 .then_with(|| b.0.cmp(a.0))
         })
         .map(|(a, _)| a.to_string())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn timeline(run: &RunData, opts: &ReportOptions, bucket_secs: Option<i64>) -> Timeline {
+    let asset = main_asset(run);
     // One row per bucket end: the asset's prices, all assets' liquidations,
     // cumulative bad debt.
     let mut rows: BTreeMap<i64, (Option<Wad>, Option<Wad>, Wad, Wad)> = BTreeMap::new();
@@ -654,25 +540,10 @@ fn methodology(run: &RunData, cfg: &Config, book: &BookInfo) -> (Vec<String>, Ve
     (m, l)
 }
 
-/// Shell-quotes an argument when it needs it.
-pub fn shell_quote(a: &str) -> String {
-    let plain = !a.is_empty()
-        && a.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
-    if plain {
-        a.to_string()
-    } else {
-        format!("'{}'", a.replace('\'', r"'\''"))
-    }
-}
-
-/// Builds the report model of a run.
-pub fn build_report(run: &RunData, opts: &ReportOptions) -> Result<Report, ReportError> {
-    let cfg = settings::parse(&run.run.meta.resolved_config)?;
-    let s = &run.summary;
-    let liquidated_collateral: Wad = run.liquidations.iter().map(|l| l.seized_usd).sum();
-    let hours = hours(run);
-    let worst = hours
+/// The hour with the most realised bad debt (else the most debt
+/// liquidated), if any hour saw either.
+fn worst_hour(hours: &BTreeMap<i64, HourAgg>) -> Option<WorstHour> {
+    hours
         .iter()
         .max_by(|a, b| {
             a.1.bad_debt
@@ -692,9 +563,25 @@ pub fn build_report(run: &RunData, opts: &ReportOptions) -> Result<Report, Repor
                 "the hour with the most debt liquidated; no bad debt was realised within the window"
                     .into()
             },
-        });
-    let attr_total = s.attribution.total();
-    let attribution = parts(&s.attribution)
+        })
+}
+
+fn hour_rows(hours: &BTreeMap<i64, HourAgg>) -> Vec<HourRow> {
+    hours
+        .iter()
+        .map(|(k, h)| HourRow {
+            hour: hour_label(*k),
+            liquidations: f::count(h.n),
+            repaid: f::usd(h.repaid),
+            seized: f::usd(h.seized),
+            bad_debt: f::usd(h.bad_debt),
+        })
+        .collect()
+}
+
+fn attribution(a: &shortfall_core::run::Attribution) -> Vec<AttributionRow> {
+    let total = a.total();
+    parts(a)
         .iter()
         .zip(CAUSES)
         .map(|(v, (cause, ex))| AttributionRow {
@@ -702,18 +589,49 @@ pub fn build_report(run: &RunData, opts: &ReportOptions) -> Result<Report, Repor
             explanation: ex.into(),
             value: v.to_string(),
             display: f::usd(*v),
-            share: f::share(*v, attr_total),
+            share: f::share(*v, total),
         })
-        .collect();
-    let (waterfall, waterfall_total) = waterfall(run);
-    let (liquidators, liquidators_note) = liquidators(run, opts);
-    let mut blocked: Vec<(&String, &u64)> = s.blocked_attempts.iter().collect();
+        .collect()
+}
+
+/// Blocked attempts by reason, most first.
+fn blocked(attempts: &BTreeMap<String, u64>) -> Vec<BlockedRow> {
+    let mut blocked: Vec<(&String, &u64)> = attempts.iter().collect();
     blocked.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    let book = book_notice(run);
-    let (methodology, limitations) = methodology(run, &cfg, &book);
+    blocked
+        .into_iter()
+        .map(|(r, n)| BlockedRow {
+            reason: r.replace('_', " "),
+            attempts: f::count(*n),
+        })
+        .collect()
+}
+
+fn provenance(run: &RunData) -> Provenance {
     let meta = &run.run.meta;
     let mut command = vec!["shortfall".to_string()];
-    command.extend(run.run.command_line.iter().map(|a| shell_quote(a)));
+    command.extend(run.run.command_line.iter().cloned());
+    Provenance {
+        run_id: meta.run_id.clone(),
+        tool_version: meta.version.clone(),
+        seed: meta.seed.to_string(),
+        inputs: KeyValue::list(&meta.input_hashes),
+        event_log_sha256: meta.event_log_sha256.clone(),
+        command: f::shell_join(&command),
+        resolved_config: meta.resolved_config.clone(),
+    }
+}
+
+/// Builds the report model of a run.
+pub fn build_report(run: &RunData, opts: &ReportOptions) -> Result<Report, ReportError> {
+    let cfg = settings::parse(&run.run.meta.resolved_config)?;
+    let s = &run.summary;
+    let liquidated_collateral: Wad = run.liquidations.iter().map(|l| l.seized_usd).sum();
+    let hours = hours(run);
+    let (waterfall, waterfall_total) = waterfall(run);
+    let (liquidators, liquidators_note) = liquidators(run, opts);
+    let book = book_notice(run);
+    let (methodology, limitations) = methodology(run, &cfg, &book);
     let hypothetical = !s.hypothetical.is_empty();
     let title = cfg.title().unwrap_or_else(|| s.scenario.clone());
     Ok(Report {
@@ -725,14 +643,14 @@ pub fn build_report(run: &RunData, opts: &ReportOptions) -> Result<Report, Repor
         },
         description: cfg.description(),
         scenario: s.scenario.clone(),
-        run_id: meta.run_id.clone(),
+        run_id: run.run.meta.run_id.clone(),
         preset: s.preset.clone(),
         window: format!("{} to {}", f::time(s.window_start), f::time(s.window_end)),
         generated_at: opts.timestamp.clone(),
         hypothetical: s.hypothetical.clone(),
         book,
         headline: headline(run, liquidated_collateral),
-        worst_hour: worst,
+        worst_hour: worst_hour(&hours),
         references: cfg
             .references()?
             .iter()
@@ -742,49 +660,18 @@ pub fn build_report(run: &RunData, opts: &ReportOptions) -> Result<Report, Repor
         waterfall,
         waterfall_total,
         npl: npl_table(run, opts),
-        attribution,
+        attribution: attribution(&s.attribution),
         liquidators,
         liquidators_note,
-        hours: hours
-            .iter()
-            .map(|(k, h)| HourRow {
-                hour: hour_label(*k),
-                liquidations: f::count(h.n),
-                repaid: f::usd(h.repaid),
-                seized: f::usd(h.seized),
-                bad_debt: f::usd(h.bad_debt),
-            })
-            .collect(),
-        blocked: blocked
-            .into_iter()
-            .map(|(r, n)| BlockedRow {
-                reason: r.replace('_', " "),
-                attempts: f::count(*n),
-            })
-            .collect(),
+        hours: hour_rows(&hours),
+        blocked: blocked(&s.blocked_attempts),
         settings: cfg.groups(),
-        provenance: Provenance {
-            run_id: meta.run_id.clone(),
-            tool_version: meta.version.clone(),
-            seed: meta.seed.to_string(),
-            inputs: meta
-                .input_hashes
-                .iter()
-                .map(|(k, v)| Setting {
-                    key: k.clone(),
-                    value: v.clone(),
-                    source: None,
-                })
-                .collect(),
-            event_log_sha256: meta.event_log_sha256.clone(),
-            command: command.join(" "),
-            resolved_config: meta.resolved_config.clone(),
-        },
+        provenance: provenance(run),
         methodology,
         limitations,
         perp: s
             .perp
             .as_ref()
-            .map(|p| crate::perp::build_perp(p, run.perp.as_ref(), opts.top_n.max(1))),
+            .map(|p| build_perp(p, run.perp.as_ref(), opts.top_n.max(1))),
     })
 }

@@ -9,9 +9,10 @@ use shortfall_core::run::{LoanOutcome, LoanStatus};
 use shortfall_core::Wad;
 use shortfall_store::RunData;
 
+use crate::error::ReportError;
 use crate::format as f;
 use crate::model::*;
-use crate::{settings, ReportError};
+use crate::settings::{self, Config};
 
 fn side(label: &str, r: &RunData) -> CompareSide {
     let s = &r.summary;
@@ -34,14 +35,6 @@ fn side(label: &str, r: &RunData) -> CompareSide {
     }
 }
 
-fn signed_usd(d: Wad) -> String {
-    if d.0 > 0 {
-        format!("+{}", f::usd(d))
-    } else {
-        f::usd(d)
-    }
-}
-
 fn signed_count(a: u64, b: u64) -> String {
     let d = b as i128 - a as i128;
     if d > 0 {
@@ -60,7 +53,7 @@ fn headline(a: &RunData, b: &RunData) -> Vec<CompareFigure> {
         label: label.into(),
         a: f::usd(x),
         b: f::usd(y),
-        delta: signed_usd(y - x),
+        delta: f::signed_usd(y - x),
     };
     let cnt = |key: &str, label: &str, x: u64, y: u64| CompareFigure {
         key: key.into(),
@@ -84,11 +77,7 @@ fn headline(a: &RunData, b: &RunData) -> Vec<CompareFigure> {
             label: "NPL ratio".into(),
             a: f::pct(sa.npl_ratio),
             b: f::pct(sb.npl_ratio),
-            delta: format!(
-                "{}{} pp",
-                if pp.0 > 0 { "+" } else { "" },
-                f::decimal(Wad(pp.0.saturating_mul(100)), 2)
-            ),
+            delta: f::signed_pp(pp),
         },
         usd(
             "liquidated_volume_usd",
@@ -138,7 +127,7 @@ fn row(a: &LoanOutcome, b: &LoanOutcome) -> CompareRow {
         status_b: status(b),
         shortfall_a: f::usd(sa),
         shortfall_b: f::usd(sb),
-        delta: signed_usd(sb - sa),
+        delta: f::signed_usd(sb - sa),
         delta_value: (sb - sa).to_string(),
     }
 }
@@ -174,28 +163,25 @@ impl Default for CompareOptions {
     }
 }
 
-/// Builds the comparison of run `a` (baseline) and run `b`.
-pub fn build_compare(
-    a: &RunData,
-    b: &RunData,
-    opts: &CompareOptions,
-) -> Result<Compare, ReportError> {
-    let ca = settings::parse(&a.run.meta.resolved_config)?;
-    let cb = settings::parse(&b.run.meta.resolved_config)?;
+/// The settings whose values differ, in key order (`-` where a run has
+/// none).
+fn settings_diff(ca: &Config, cb: &Config) -> Vec<SettingDiff> {
     let fa: BTreeMap<String, String> = ca.flatten().into_iter().map(|s| (s.key, s.value)).collect();
     let fb: BTreeMap<String, String> = cb.flatten().into_iter().map(|s| (s.key, s.value)).collect();
     let keys: BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
     let dash = "-".to_string();
-    let settings: Vec<SettingDiff> = keys
-        .into_iter()
+    keys.into_iter()
         .filter(|k| fa.get(*k) != fb.get(*k))
         .map(|k| SettingDiff {
             key: k.clone(),
             a: fa.get(k).unwrap_or(&dash).clone(),
             b: fb.get(k).unwrap_or(&dash).clone(),
         })
-        .collect();
+        .collect()
+}
 
+/// What makes the runs not the same crisis.
+fn warnings(a: &RunData, b: &RunData) -> Vec<String> {
     let mut warnings = Vec::new();
     let (sa, sb) = (&a.summary, &b.summary);
     if (sa.window_start, sa.window_end) != (sb.window_start, sb.window_end) {
@@ -215,62 +201,88 @@ pub fn build_compare(
     if a.run.meta.book_origin != b.run.meta.book_origin {
         warnings.push("The runs replay different books; per-position differences mix book and policy effects.".to_string());
     }
+    warnings
+}
 
+/// Positions matched by (account, market): non-performing in one run
+/// only, and every shortfall change (by size).
+struct Positions {
+    only_a: Vec<(Wad, CompareRow)>,
+    only_b: Vec<(Wad, CompareRow)>,
+    changes: Vec<(Wad, CompareRow)>,
+    matched: u64,
+    unmatched: u64,
+}
+
+fn positions(a: &RunData, b: &RunData) -> Positions {
     let key = |l: &LoanOutcome| (l.account.clone(), l.market.clone());
     let ma: BTreeMap<(String, String), &LoanOutcome> =
         a.loans.iter().map(|l| (key(l), l)).collect();
     let mb: BTreeMap<(String, String), &LoanOutcome> =
         b.loans.iter().map(|l| (key(l), l)).collect();
-    let (mut only_a, mut only_b, mut changes) = (Vec::new(), Vec::new(), Vec::new());
-    let mut matched = 0u64;
-    let mut unmatched = 0u64;
+    let mut p = Positions {
+        only_a: Vec::new(),
+        only_b: Vec::new(),
+        changes: Vec::new(),
+        matched: 0,
+        unmatched: 0,
+    };
     for (k, la) in &ma {
-        let lb = mb.get(k).copied();
-        match lb {
-            Some(lb) => {
-                matched += 1;
-                if is_npl(la) && !is_npl(lb) {
-                    only_a.push((la.shortfall_usd, row(la, lb)));
-                }
-                if is_npl(lb) && !is_npl(la) {
-                    only_b.push((lb.shortfall_usd, row(la, lb)));
-                }
-                let d = lb.shortfall_usd - la.shortfall_usd;
-                if d != Wad::ZERO {
-                    changes.push((Wad(d.0.abs()), row(la, lb)));
-                }
-            }
-            None => unmatched += 1,
+        let Some(lb) = mb.get(k).copied() else {
+            p.unmatched += 1;
+            continue;
+        };
+        p.matched += 1;
+        if is_npl(la) && !is_npl(lb) {
+            p.only_a.push((la.shortfall_usd, row(la, lb)));
+        }
+        if is_npl(lb) && !is_npl(la) {
+            p.only_b.push((lb.shortfall_usd, row(la, lb)));
+        }
+        let d = lb.shortfall_usd - la.shortfall_usd;
+        if d != Wad::ZERO {
+            p.changes.push((Wad(d.0.abs()), row(la, lb)));
         }
     }
-    unmatched += mb.keys().filter(|k| !ma.contains_key(*k)).count() as u64;
-    if unmatched > 0 {
+    p.unmatched += mb.keys().filter(|k| !ma.contains_key(*k)).count() as u64;
+    p
+}
+
+/// Builds the comparison of run `a` (baseline) and run `b`.
+pub fn build_compare(
+    a: &RunData,
+    b: &RunData,
+    opts: &CompareOptions,
+) -> Result<Compare, ReportError> {
+    let ca = settings::parse(&a.run.meta.resolved_config)?;
+    let cb = settings::parse(&b.run.meta.resolved_config)?;
+    let mut warnings = warnings(a, b);
+    let p = positions(a, b);
+    if p.unmatched > 0 {
         warnings.push(format!(
             "{} positions appear in one run only and are not compared.",
-            f::count(unmatched)
+            f::count(p.unmatched)
         ));
     }
+    let ta = ca.title().unwrap_or_else(|| a.summary.scenario.clone());
+    let tb = cb.title().unwrap_or_else(|| b.summary.scenario.clone());
     Ok(Compare {
         format: COMPARE_FORMAT.into(),
-        title: {
-            let ta = ca.title().unwrap_or_else(|| sa.scenario.clone());
-            let tb = cb.title().unwrap_or_else(|| sb.scenario.clone());
-            if ta == tb {
-                format!("{ta}: two runs compared")
-            } else {
-                format!("{ta} vs {tb}")
-            }
+        title: if ta == tb {
+            format!("{ta}: two runs compared")
+        } else {
+            format!("{ta} vs {tb}")
         },
         generated_at: opts.timestamp.clone(),
         a: side("A", a),
         b: side("B", b),
         warnings,
         headline: headline(a, b),
-        settings,
-        npl_only_a: list(only_a, opts.top_n),
-        npl_only_b: list(only_b, opts.top_n),
-        shortfall_changes: list(changes, opts.top_n),
-        positions_compared: f::count(matched),
-        positions_unmatched: f::count(unmatched),
+        settings: settings_diff(&ca, &cb),
+        npl_only_a: list(p.only_a, opts.top_n),
+        npl_only_b: list(p.only_b, opts.top_n),
+        shortfall_changes: list(p.changes, opts.top_n),
+        positions_compared: f::count(p.matched),
+        positions_unmatched: f::count(p.unmatched),
     })
 }

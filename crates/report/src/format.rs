@@ -154,6 +154,49 @@ pub fn short_id(s: &str) -> String {
     format!("{head}\u{2026}{tail}")
 }
 
+/// Signed dollars: `+$1,234`, `-$5`, `$0` (no sign on an amount that
+/// rounds to zero).
+pub fn signed_usd(w: Wad) -> String {
+    let s = usd(w);
+    if w.0 > 0 && s != "$0" {
+        format!("+{s}")
+    } else {
+        s
+    }
+}
+
+/// A difference of two ratios in percentage points, signed:
+/// `+1.25 pp`, `-0.50 pp`, `0.00 pp`.
+pub fn signed_pp(w: Wad) -> String {
+    let sign = if w.0 > 0 { "+" } else { "" };
+    format!("{sign}{} pp", decimal(Wad(w.0.saturating_mul(100)), 2))
+}
+
+/// A value formatted with `fmt`, or `-` when there is none.
+pub fn or_dash<T>(v: Option<T>, fmt: impl FnOnce(T) -> String) -> String {
+    v.map_or_else(|| "-".to_string(), fmt)
+}
+
+/// Shell-quotes an argument when it needs it.
+pub fn shell_quote(a: &str) -> String {
+    let plain = !a.is_empty()
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
+    if plain {
+        a.to_string()
+    } else {
+        format!("'{}'", a.replace('\'', r"'\''"))
+    }
+}
+
+/// A command line, each argument shell-quoted when it needs it.
+pub fn shell_join(args: &[String]) -> String {
+    args.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A duration in seconds: `2 d 3 h`, `3 h 20 min`, `45 min`, `30 s`.
 pub fn duration(secs: i64) -> String {
     let s = secs.max(0);
@@ -222,6 +265,25 @@ mod tests {
         assert_eq!(price(w("0.0001234")), "0.000123");
         assert_eq!(price(w("0.1")), "0.1");
         assert_eq!(price(w("1234.5")), "1,234.50");
+    }
+
+    #[test]
+    fn signed_figures_and_commands() {
+        assert_eq!(signed_usd(w("1234")), "+$1,234");
+        assert_eq!(signed_usd(w("-5")), "-$5");
+        assert_eq!(signed_usd(Wad::ZERO), "$0");
+        assert_eq!(signed_usd(Wad(1)), "$0");
+        assert_eq!(signed_usd(w("0.4")), "$0");
+        assert_eq!(signed_pp(w("0.0125")), "+1.25 pp");
+        assert_eq!(signed_pp(w("-0.005")), "-0.50 pp");
+        assert_eq!(signed_pp(Wad::ZERO), "0.00 pp");
+        assert_eq!(or_dash(None::<Wad>, usd), "-");
+        assert_eq!(or_dash(Some(w("2")), usd), "$2");
+        assert_eq!(shell_quote("a-b_c.toml"), "a-b_c.toml");
+        assert_eq!(shell_quote("it's here"), r"'it'\''s here'");
+        assert_eq!(shell_quote(""), "''");
+        let args = ["shortfall".to_string(), "--grid".into(), "a b".into()];
+        assert_eq!(shell_join(&args), "shortfall --grid 'a b'");
     }
 
     #[test]

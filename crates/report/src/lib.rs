@@ -7,9 +7,15 @@
 //! Figures are formatted in Rust ([`format`]); the templates only place
 //! them. Without a timestamp the same run gives byte-identical files.
 //!
-//! Flow: [`build::build_report`] (run -> [`model::Report`]) ->
-//! [`render::Templates::render_report`] (tera + [`charts`]) -> files.
-//! [`compare`] does the same for two runs of one crisis.
+//! Every page is a view model (its JSON twin) built from its inputs and
+//! rendered by [`Templates::render`] with the page's charts: the run report
+//! ([`build::build_report`] -> [`model::Report`], with its [`perp`]
+//! section), [`compare`], [`observed`], [`sweep`], [`stress`] and
+//! [`contagion`]. Data flows one way: pages depend on [`charts`] (one
+//! chart per module, each with its own input type), [`widgets`] and
+//! [`format`]; a chart never knows a page.
+
+#![warn(clippy::too_many_lines)]
 
 pub mod build;
 pub mod charts;
@@ -19,13 +25,16 @@ mod error;
 pub mod format;
 pub mod model;
 pub mod observed;
+pub mod output;
 pub mod perp;
+pub mod references;
 pub mod render;
 pub mod settings;
 pub mod stress;
 pub mod sweep;
+pub mod widgets;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use build::{build_report, ReportOptions};
 pub use compare::{build_compare, CompareOptions};
@@ -35,56 +44,14 @@ pub use contagion::{
 pub use error::ReportError;
 pub use model::{Compare, Report};
 pub use observed::{build_observed, ObservedOptions, ObservedReport};
-pub use render::Templates;
+pub use output::{json_twin, Written, REPORT_HTML, REPORT_JSON};
+pub use render::{Page, Templates};
 pub use sweep::{
     across, best, build_sweep, pareto, render_sweep, write_sweep, AcrossRow, SweepOptions,
     SweepReport,
 };
 
-/// Default file names in a run folder.
-pub const REPORT_HTML: &str = "report.html";
-pub const REPORT_JSON: &str = "report.json";
-
-/// Paths of a written report.
-#[derive(Debug, Clone)]
-pub struct Written {
-    pub html: PathBuf,
-    pub json: PathBuf,
-}
-
-/// The JSON twin's path of an HTML path: same name, `.json`.
-pub fn json_twin(html: &Path) -> PathBuf {
-    html.with_extension("json")
-}
-
-fn json_bytes<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, ReportError> {
-    let mut b = serde_json::to_vec_pretty(v)?;
-    b.push(b'\n');
-    Ok(b)
-}
-
-fn write_pair(html_path: &Path, html: &str, json: &[u8]) -> Result<Written, ReportError> {
-    write_files(html_path, html, &json_twin(html_path), json)
-}
-
-/// Writes a report's HTML and its JSON twin, each atomically (temporary
-/// file, then rename), creating the folder.
-fn write_files(
-    html_path: &Path,
-    html: &str,
-    json_path: &Path,
-    json: &[u8],
-) -> Result<Written, ReportError> {
-    if let Some(p) = html_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(p).map_err(|e| ReportError::io(p, e))?;
-    }
-    shortfall_store::parquet_io::write_atomic(json_path, json)?;
-    shortfall_store::parquet_io::write_atomic(html_path, html.as_bytes())?;
-    Ok(Written {
-        html: html_path.to_path_buf(),
-        json: json_path.to_path_buf(),
-    })
-}
+use output::{html_and_json, write_pair};
 
 /// Renders a run report to HTML and JSON strings.
 pub fn render_run(
@@ -93,8 +60,7 @@ pub fn render_run(
     opts: &ReportOptions,
 ) -> Result<(Report, String, Vec<u8>), ReportError> {
     let report = build_report(run, opts)?;
-    let html = templates.render_report(&report)?;
-    let json = json_bytes(&report)?;
+    let (html, json) = html_and_json(templates, &report)?;
     Ok((report, html, json))
 }
 
@@ -138,8 +104,8 @@ pub fn write_compare(
     let a = shortfall_store::read_run_without_events(a_dir)?;
     let b = shortfall_store::read_run_without_events(b_dir)?;
     let c = build_compare(&a, &b, opts)?;
-    let html = templates.render_compare(&c)?;
-    let w = write_pair(out, &html, &json_bytes(&c)?)?;
+    let (html, json) = html_and_json(templates, &c)?;
+    let w = write_pair(out, &html, &json)?;
     Ok((c, w))
 }
 
@@ -149,6 +115,6 @@ pub fn write_observed(
     out: &Path,
     templates: &Templates,
 ) -> Result<Written, ReportError> {
-    let html = templates.render_observed(report)?;
-    write_pair(out, &html, &json_bytes(report)?)
+    let (html, json) = html_and_json(templates, report)?;
+    write_pair(out, &html, &json)
 }

@@ -8,6 +8,14 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::charts::timeline::TimelinePoint;
+use crate::charts::waterfall::Layer;
+use crate::charts::{perp_fund_svg, timeline_svg, waterfall_svg};
+use crate::error::ReportError;
+use crate::perp::PerpSection;
+use crate::render::{Page, Svg, Templates};
+pub use crate::widgets::KeyValue;
+
 /// Format tag of `report.json`.
 pub const REPORT_FORMAT: &str = "shortfall.report/1";
 /// Format tag of `compare.json`.
@@ -22,21 +30,11 @@ pub struct Figure {
     pub display: String,
 }
 
-/// Key-value row of a settings or provenance table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Setting {
-    pub key: String,
-    pub value: String,
-    /// Where the value comes from (scenario `[sources]`), if said.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-}
-
 /// A titled group of settings (policy, oracle, frictions, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingGroup {
     pub title: String,
-    pub rows: Vec<Setting>,
+    pub rows: Vec<KeyValue>,
 }
 
 /// How the book was obtained; `notice` is shown in the executive summary.
@@ -74,16 +72,6 @@ pub struct WorstHour {
     pub liquidated: String,
     pub liquidations: String,
     pub basis: String,
-}
-
-/// One point of the timeline (exact decimals, empty when unknown).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelinePoint {
-    pub ts: String,
-    pub market_price: Option<String>,
-    pub oracle_price: Option<String>,
-    pub liquidated_usd: String,
-    pub cum_bad_debt_usd: String,
 }
 
 /// The timeline chart's data: the price path of the asset that carried most
@@ -183,7 +171,7 @@ pub struct Provenance {
     pub run_id: String,
     pub tool_version: String,
     pub seed: String,
-    pub inputs: Vec<Setting>,
+    pub inputs: Vec<KeyValue>,
     pub event_log_sha256: String,
     pub command: String,
     pub resolved_config: String,
@@ -225,7 +213,7 @@ pub struct Report {
     pub limitations: Vec<String>,
     /// Perpetual swaps (runs with `[perp]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub perp: Option<crate::perp::PerpSection>,
+    pub perp: Option<PerpSection>,
 }
 
 /// One headline figure of two runs.
@@ -294,4 +282,48 @@ pub struct Compare {
     pub shortfall_changes: CompareList,
     pub positions_compared: String,
     pub positions_unmatched: String,
+}
+
+impl Page for Report {
+    const TEMPLATE: &'static str = "report.html";
+    const KEY: &'static str = "r";
+
+    fn charts(&self) -> Result<Vec<(&'static str, Svg)>, ReportError> {
+        let layers: Vec<Layer<'_>> = self
+            .waterfall
+            .iter()
+            .map(|w| Layer {
+                name: &w.layer,
+                value: &w.value,
+                display: &w.display,
+            })
+            .collect();
+        let fund = match &self.perp {
+            Some(p) => perp_fund_svg(&p.fund)?,
+            None => String::new(),
+        };
+        let t = &self.timeline;
+        Ok(vec![
+            ("timeline_svg", Svg::One(timeline_svg(&t.asset, &t.points)?)),
+            ("waterfall_svg", Svg::One(waterfall_svg(&layers)?)),
+            ("perp_fund_svg", Svg::One(fund)),
+        ])
+    }
+}
+
+impl Page for Compare {
+    const TEMPLATE: &'static str = "compare.html";
+    const KEY: &'static str = "c";
+}
+
+impl Templates {
+    /// The HTML of a run report ([`Templates::render`]).
+    pub fn render_report(&self, r: &Report) -> Result<String, ReportError> {
+        self.render(r)
+    }
+
+    /// The HTML of a comparison ([`Templates::render`]).
+    pub fn render_compare(&self, c: &Compare) -> Result<String, ReportError> {
+        self.render(c)
+    }
 }

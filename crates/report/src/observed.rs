@@ -3,14 +3,18 @@
 //! configured bonus, liquidator concentration, liquidations over time against
 //! the price, and accounts left with debt and no collateral.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use shortfall_core::{Micros, ObservedLiquidation, Wad};
 use shortfall_forensics::{implied_rate, Balances, BONUS_TOLERANCE};
 use shortfall_store::manifest::Manifest;
 
+use crate::charts::observed::{observed_svg, Day};
+use crate::error::ReportError;
 use crate::format as f;
+use crate::render::{Page, Svg, Templates};
+use crate::widgets::Card;
 
 /// Options of an observed-liquidations report.
 #[derive(Debug, Clone)]
@@ -23,13 +27,6 @@ pub struct ObservedOptions {
     pub top_n: usize,
     /// The command that produced the report, shell-quoted.
     pub command: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Card {
-    pub key: String,
-    pub label: String,
-    pub value: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,15 +131,6 @@ fn quantile(sorted: &[Wad], q: usize) -> Option<Wad> {
     sorted.get(i).copied()
 }
 
-fn signed_pp(w: Wad) -> String {
-    let sign = if w.0 > 0 { "+" } else { "" };
-    format!("{sign}{} pp", f::decimal(Wad(w.0.saturating_mul(100)), 2))
-}
-
-fn opt_pct(w: Option<Wad>) -> String {
-    w.map_or_else(|| "-".into(), f::pct)
-}
-
 fn day_of(t: Micros) -> String {
     t.to_iso()[..10].to_string()
 }
@@ -151,95 +139,141 @@ fn hour_of(t: Micros) -> String {
     format!("{}:00", &t.to_iso()[..13])
 }
 
-/// Builds the report model from the forensics rows and the balance replay.
-pub fn build_observed(
-    rows: &[ObservedLiquidation],
-    balances: &Balances,
-    manifest: &Manifest,
-    opts: &ObservedOptions,
-) -> ObservedReport {
-    let n = rows.len() as u64;
-    let accounts: std::collections::BTreeSet<&str> =
-        rows.iter().map(|r| r.account.as_str()).collect();
+/// The sums over the events with USD prices on both sides: repaid,
+/// seized, bonus, and the sentence that says so.
+struct UsdTotals {
+    repaid: Wad,
+    seized: Wad,
+    bonus: Wad,
+    basis: String,
+}
+
+fn usd_totals(rows: &[ObservedLiquidation]) -> UsdTotals {
     // Repaid, seized and their difference over the same events: those with
     // USD prices for both sides (sums over different subsets would mislead).
     let both: Vec<(Wad, Wad)> = rows
         .iter()
         .filter_map(|r| Some((r.repaid_usd?, r.seized_usd?)))
         .collect();
-    let repaid_usd = sum(both.iter().map(|b| b.0));
-    let seized_usd = sum(both.iter().map(|b| b.1));
-    let bonus_usd = Wad(seized_usd.0.saturating_sub(repaid_usd.0));
-    let usd_basis = format!(
-        "Debt repaid, collateral seized and bonus paid are summed over the {} of {} events with USD prices on both sides.",
-        f::count(both.len() as u64),
-        f::count(n)
-    );
-    let period = match (rows.first(), rows.last()) {
-        (Some(a), Some(b)) => format!("{} to {}", f::time(a.ts), f::time(b.ts)),
-        _ => "no liquidations".into(),
-    };
+    let repaid = sum(both.iter().map(|b| b.0));
+    let seized = sum(both.iter().map(|b| b.1));
+    UsdTotals {
+        repaid,
+        seized,
+        bonus: Wad(seized.0.saturating_sub(repaid.0)),
+        basis: format!(
+            "Debt repaid, collateral seized and bonus paid are summed over the {} of {} events with USD prices on both sides.",
+            f::count(both.len() as u64),
+            f::count(rows.len() as u64)
+        ),
+    }
+}
+
+fn headline(rows: &[ObservedLiquidation], usd: &UsdTotals) -> Vec<Card> {
+    let n = rows.len() as u64;
+    let accounts: BTreeSet<&str> = rows.iter().map(|r| r.account.as_str()).collect();
     let with_liq = rows.iter().filter(|r| r.liquidator.is_some()).count() as u64;
-    let card = |key: &str, label: &str, value: String| Card {
-        key: key.into(),
-        label: label.into(),
-        value,
-    };
-    let headline = vec![
-        card("events", "Liquidations", f::count(n)),
-        card(
+    vec![
+        Card::new("events", "Liquidations", f::count(n)),
+        Card::new(
             "accounts",
             "Accounts liquidated",
             f::count(accounts.len() as u64),
         ),
-        card(
+        Card::new(
             "repaid_usd",
             "Debt repaid (USD at the event)",
-            f::usd(repaid_usd),
+            f::usd(usd.repaid),
         ),
-        card(
+        Card::new(
             "seized_usd",
             "Collateral seized (USD at the event)",
-            f::usd(seized_usd),
+            f::usd(usd.seized),
         ),
-        card(
+        Card::new(
             "bonus_usd",
             "Bonus paid by borrowers (seized minus repaid, USD)",
-            f::usd(bonus_usd),
+            f::usd(usd.bonus),
         ),
-        card(
+        Card::new(
             "liquidator_known",
             "Events naming their liquidator",
             format!("{} of {}", f::count(with_liq), f::count(n)),
         ),
-    ];
+    ]
+}
 
-    // Bonus: gap quantiles and per collateral.
+/// The tolerance of a matching bonus, unsigned (`0.10 pp`).
+fn tolerance() -> String {
+    f::signed_pp(BONUS_TOLERANCE)
+        .trim_start_matches('+')
+        .to_string()
+}
+
+/// The bonus gaps: the summary sentence and their quantiles.
+fn gaps(rows: &[ObservedLiquidation]) -> (String, Vec<Quantile>) {
+    let n = rows.len() as u64;
     let mut gaps: Vec<Wad> = rows.iter().filter_map(|r| r.bonus_gap).collect();
     gaps.sort();
     let tol = BONUS_TOLERANCE.0;
     let matching = gaps.iter().filter(|g| g.0.abs() <= tol).count() as u64;
     let above = gaps.iter().filter(|g| g.0 > tol).count() as u64;
     let below = gaps.iter().filter(|g| g.0 < -tol).count() as u64;
-    let bonus_summary = format!(
+    let summary = format!(
         "{} of {} liquidations could be valued against a configured bonus: {} within {} of it, {} above, {} below. {} lack a price at the event or a reserve entry (see notes).",
         f::count(gaps.len() as u64),
         f::count(n),
         f::count(matching),
-        signed_pp(BONUS_TOLERANCE).trim_start_matches('+'),
+        tolerance(),
         f::count(above),
         f::count(below),
         f::count(n - gaps.len() as u64),
     );
-    let gap_quantiles = [1, 5, 25, 50, 75, 95, 99]
+    let quantiles = [1, 5, 25, 50, 75, 95, 99]
         .iter()
         .filter_map(|q| {
             quantile(&gaps, *q).map(|g| Quantile {
                 label: format!("p{q}"),
-                gap: signed_pp(g),
+                gap: f::signed_pp(g),
             })
         })
         .collect();
+    (summary, quantiles)
+}
+
+fn bonus_row(asset: &str, rs: &[&ObservedLiquidation]) -> BonusRow {
+    let tol = BONUS_TOLERANCE.0;
+    let mut realised: Vec<Wad> = rs.iter().filter_map(|r| r.realised_bonus).collect();
+    realised.sort();
+    let configured: BTreeSet<Wad> = rs.iter().filter_map(|r| r.configured_bonus).collect();
+    let gaps: Vec<Wad> = rs.iter().filter_map(|r| r.bonus_gap).collect();
+    let usd = sum(rs
+        .iter()
+        .filter_map(|r| Some(Wad(r.seized_usd?.0 - r.repaid_usd?.0))));
+    BonusRow {
+        collateral: asset.to_string(),
+        events: f::count(rs.len() as u64),
+        valued: f::count(realised.len() as u64),
+        configured: if configured.is_empty() {
+            "-".into()
+        } else {
+            configured
+                .iter()
+                .map(|c| f::pct(*c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        realised_p05: f::or_dash(quantile(&realised, 5), f::pct),
+        realised_median: f::or_dash(quantile(&realised, 50), f::pct),
+        realised_p95: f::or_dash(quantile(&realised, 95), f::pct),
+        above: f::count(gaps.iter().filter(|g| g.0 > tol).count() as u64),
+        below: f::count(gaps.iter().filter(|g| g.0 < -tol).count() as u64),
+        bonus_usd: f::usd(usd),
+    }
+}
+
+/// The bonus per collateral asset, most events first.
+fn bonus_by_collateral(rows: &[ObservedLiquidation]) -> Vec<BonusRow> {
     let mut by_coll: BTreeMap<&str, Vec<&ObservedLiquidation>> = BTreeMap::new();
     for r in rows {
         by_coll
@@ -247,45 +281,17 @@ pub fn build_observed(
             .or_default()
             .push(r);
     }
-    let mut bonus_by_collateral: Vec<(u64, BonusRow)> = by_coll
+    let mut out: Vec<(u64, BonusRow)> = by_coll
         .into_iter()
-        .map(|(asset, rs)| {
-            let mut realised: Vec<Wad> = rs.iter().filter_map(|r| r.realised_bonus).collect();
-            realised.sort();
-            let configured: std::collections::BTreeSet<Wad> =
-                rs.iter().filter_map(|r| r.configured_bonus).collect();
-            let gaps: Vec<Wad> = rs.iter().filter_map(|r| r.bonus_gap).collect();
-            let usd = sum(rs
-                .iter()
-                .filter_map(|r| Some(Wad(r.seized_usd?.0 - r.repaid_usd?.0))));
-            (
-                rs.len() as u64,
-                BonusRow {
-                    collateral: asset.to_string(),
-                    events: f::count(rs.len() as u64),
-                    valued: f::count(realised.len() as u64),
-                    configured: if configured.is_empty() {
-                        "-".into()
-                    } else {
-                        configured
-                            .iter()
-                            .map(|c| f::pct(*c))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    },
-                    realised_p05: opt_pct(quantile(&realised, 5)),
-                    realised_median: opt_pct(quantile(&realised, 50)),
-                    realised_p95: opt_pct(quantile(&realised, 95)),
-                    above: f::count(gaps.iter().filter(|g| g.0 > tol).count() as u64),
-                    below: f::count(gaps.iter().filter(|g| g.0 < -tol).count() as u64),
-                    bonus_usd: f::usd(usd),
-                },
-            )
-        })
+        .map(|(asset, rs)| (rs.len() as u64, bonus_row(asset, &rs)))
         .collect();
-    bonus_by_collateral.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.collateral.cmp(&b.1.collateral)));
+    out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.collateral.cmp(&b.1.collateral)));
+    out.into_iter().map(|(_, r)| r).collect()
+}
 
-    // Liquidators, by debt repaid in USD.
+/// Liquidators by debt repaid in USD: the summary sentence and the top
+/// `top_n`.
+fn liquidators(rows: &[ObservedLiquidation], top_n: usize) -> (String, Vec<LiquidatorRow>) {
     let mut liq: BTreeMap<&str, (u64, Wad)> = BTreeMap::new();
     for r in rows {
         if let Some(l) = &r.liquidator {
@@ -307,7 +313,8 @@ pub fn build_observed(
         })
         .sum();
     let top5 = sum(ranked.iter().take(5).map(|r| r.2));
-    let liquidator_summary = if ranked.is_empty() {
+    let with_liq = rows.iter().filter(|r| r.liquidator.is_some()).count() as u64;
+    let summary = if ranked.is_empty() {
         "No event names its liquidator.".to_string()
     } else {
         format!(
@@ -318,9 +325,9 @@ pub fn build_observed(
             f::count(hhi.max(0) as u64)
         )
     };
-    let liquidators = ranked
+    let rows = ranked
         .iter()
-        .take(opts.top_n)
+        .take(top_n)
         .map(|(l, n, v)| LiquidatorRow {
             liquidator: l.to_string(),
             events: f::count(*n),
@@ -328,8 +335,11 @@ pub fn build_observed(
             share: f::share(*v, named_usd),
         })
         .collect();
+    (summary, rows)
+}
 
-    // Hours and days.
+/// The busiest hours (at most `top_n`, 24) and every day.
+fn hours_and_days(rows: &[ObservedLiquidation], top_n: usize) -> (Vec<HourRow>, Vec<DayRow>) {
     let mut hours: BTreeMap<String, (u64, Wad)> = BTreeMap::new();
     let mut days: BTreeMap<String, (u64, Wad, Vec<Wad>)> = BTreeMap::new();
     for r in rows {
@@ -349,9 +359,9 @@ pub fn build_observed(
     let mut busiest: Vec<(String, u64, Wad)> =
         hours.into_iter().map(|(k, v)| (k, v.0, v.1)).collect();
     busiest.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-    let busiest_hours = busiest
+    let busiest = busiest
         .into_iter()
-        .take(opts.top_n.min(24))
+        .take(top_n.min(24))
         .map(|(h, n, v)| HourRow {
             hour: format!("{h} UTC"),
             events: f::count(n),
@@ -370,15 +380,16 @@ pub fn build_observed(
             }
         })
         .collect();
-    let price_unit = rows
-        .iter()
-        .filter_map(|r| r.value_unit.clone())
-        .find(|u| u != "USD");
+    (busiest, days)
+}
 
-    let left_summary = if !balances.has_balance_events {
+/// Accounts left with debt and no collateral: the summary sentence and
+/// the `top_n` largest by debt.
+fn left(balances: &Balances, events: u64, top_n: usize) -> (String, Vec<LeftRow>) {
+    let summary = if !balances.has_balance_events {
         format!(
             "Not determinable from this dataset: it holds {} liquidation events and no supply, borrow, withdraw or repay events, so the accounts' balances after their liquidations are unknown. Ingest the protocol's balance events (or a positions snapshot) to answer it.",
-            f::count(n)
+            f::count(events)
         )
     } else {
         format!(
@@ -388,11 +399,11 @@ pub fn build_observed(
             f::count(balances.accounts_without_history)
         )
     };
-    let mut left_sorted = balances.left.clone();
-    left_sorted.sort_by(|a, b| b.debt_usd.cmp(&a.debt_usd).then(a.account.cmp(&b.account)));
-    let left = left_sorted
+    let mut sorted = balances.left.clone();
+    sorted.sort_by(|a, b| b.debt_usd.cmp(&a.debt_usd).then(a.account.cmp(&b.account)));
+    let rows = sorted
         .iter()
-        .take(opts.top_n)
+        .take(top_n)
         .map(|l| LeftRow {
             account: l.account.clone(),
             market: l.market.clone(),
@@ -403,11 +414,14 @@ pub fn build_observed(
                 .map(|(a, v)| format!("{} {a}", f::amount(*v)))
                 .collect::<Vec<_>>()
                 .join(", "),
-            debt_usd: l.debt_usd.map_or_else(|| "-".into(), f::usd),
+            debt_usd: f::or_dash(l.debt_usd, f::usd),
         })
         .collect();
+    (summary, rows)
+}
 
-    let sources = manifest
+fn sources(manifest: &Manifest) -> Vec<SourceRow> {
+    manifest
         .sources
         .iter()
         .map(|s| SourceRow {
@@ -417,40 +431,89 @@ pub fn build_observed(
             rows: f::count(s.rows_written),
             notes: s.notes.clone(),
         })
-        .collect();
+        .collect()
+}
+
+/// Each note part (`; `-separated) of the events, with its count.
+fn notes_count(rows: &[ObservedLiquidation]) -> Vec<(String, String)> {
     let mut notes: BTreeMap<&str, u64> = BTreeMap::new();
     for r in rows {
         for part in r.note.split("; ").filter(|p| !p.is_empty()) {
             *notes.entry(part).or_default() += 1;
         }
     }
-    let mut notes_count: Vec<(String, String)> = notes
+    let mut out: Vec<(String, String)> = notes
         .into_iter()
         .map(|(k, v)| (k.to_string(), f::count(v)))
         .collect();
-    notes_count.sort();
+    out.sort();
+    out
+}
 
+/// Builds the report model from the forensics rows and the balance replay.
+pub fn build_observed(
+    rows: &[ObservedLiquidation],
+    balances: &Balances,
+    manifest: &Manifest,
+    opts: &ObservedOptions,
+) -> ObservedReport {
+    let usd = usd_totals(rows);
+    let period = match (rows.first(), rows.last()) {
+        (Some(a), Some(b)) => format!("{} to {}", f::time(a.ts), f::time(b.ts)),
+        _ => "no liquidations".into(),
+    };
+    let (bonus_summary, gap_quantiles) = gaps(rows);
+    let (liquidator_summary, liquidators) = liquidators(rows, opts.top_n);
+    let (busiest_hours, days) = hours_and_days(rows, opts.top_n);
+    let (left_summary, left) = left(balances, rows.len() as u64, opts.top_n);
     ObservedReport {
         title: format!("Observed liquidations: {}", opts.dataset),
         generated_at: opts.timestamp.clone(),
         period,
-        headline,
-        usd_basis,
-        bonus_tolerance: signed_pp(BONUS_TOLERANCE)
-            .trim_start_matches('+')
-            .to_string(),
+        headline: headline(rows, &usd),
+        usd_basis: usd.basis,
+        bonus_tolerance: tolerance(),
         bonus_summary,
         gap_quantiles,
-        bonus_by_collateral: bonus_by_collateral.into_iter().map(|(_, r)| r).collect(),
+        bonus_by_collateral: bonus_by_collateral(rows),
         liquidator_summary,
         liquidators,
         busiest_hours,
-        price_unit,
+        price_unit: rows
+            .iter()
+            .filter_map(|r| r.value_unit.clone())
+            .find(|u| u != "USD"),
         days,
         left_summary,
         left,
-        sources,
+        sources: sources(manifest),
         command: opts.command.clone(),
-        notes_count,
+        notes_count: notes_count(rows),
+    }
+}
+
+impl Page for ObservedReport {
+    const TEMPLATE: &'static str = "observed.html";
+    const KEY: &'static str = "o";
+
+    fn charts(&self) -> Result<Vec<(&'static str, Svg)>, ReportError> {
+        let days: Vec<Day<'_>> = self
+            .days
+            .iter()
+            .map(|d| Day {
+                day: &d.day,
+                repaid_usd: &d.repaid_usd,
+                unit_usd: d.unit_usd.as_deref(),
+            })
+            .collect();
+        let svg = observed_svg(&days, self.price_unit.as_deref())?;
+        Ok(vec![("observed_svg", Svg::One(svg))])
+    }
+}
+
+impl Templates {
+    /// The HTML of an observed-liquidations report ([`Templates::render`]).
+    pub fn render_observed(&self, o: &ObservedReport) -> Result<String, ReportError> {
+        self.render(o)
     }
 }

@@ -5,8 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 use shortfall_core::perp_run::{PerpRun, PerpStatus, PerpSummary};
-use shortfall_core::Wad;
+use shortfall_core::{Micros, Wad};
 
+pub use crate::charts::fund::FundPoint;
 use crate::format as f;
 
 /// One line of the perp loss waterfall.
@@ -42,14 +43,6 @@ pub struct BankruptRow {
     pub adl: String,
     pub backstop: String,
     pub unabsorbed: String,
-}
-
-/// A point of the insurance fund chart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FundPoint {
-    pub ts: String,
-    pub secs: i64,
-    pub balance_usd: Wad,
 }
 
 /// The section.
@@ -91,33 +84,29 @@ fn status_label(s: PerpStatus) -> &'static str {
     }
 }
 
-/// The section of a run with `[perp]`; `top` rows per table.
-pub fn build_perp(s: &PerpSummary, run: Option<&PerpRun>, top: usize) -> PerpSection {
+fn waterfall(s: &PerpSummary) -> Vec<PerpLossRow> {
     let w = &s.waterfall;
-    let t = &s.totals;
     let row = |label: &str, v: Wad| PerpLossRow {
         label: label.into(),
         value: f::usd(v),
         value_usd: v,
         share: f::share(v, w.shortfall_usd),
     };
-    let waterfall = vec![
+    vec![
         row("Insurance fund", w.insurance_fund_usd),
         row("Backstop vault", w.backstop_usd),
         row("ADL counterparties (profit given up)", w.adl_usd),
         row("Socialised across winners", w.socialised_usd),
         row("Unabsorbed (negative equity left)", w.unabsorbed_usd),
-    ];
-    let mut outcomes = Vec::new();
-    for st in PerpStatus::ALL {
-        if let Some(n) = s.status_counts.get(st.as_str()) {
-            outcomes.push((status_label(st).to_string(), f::count(*n)));
-        }
-    }
-    let cards = vec![
+    ]
+}
+
+fn cards(s: &PerpSummary) -> Vec<(String, String)> {
+    let t = &s.totals;
+    vec![
         (
             "Shortfall beyond trader equity".to_string(),
-            f::usd(w.shortfall_usd),
+            f::usd(s.waterfall.shortfall_usd),
         ),
         (
             "Insurance fund".to_string(),
@@ -143,87 +132,114 @@ pub fn build_perp(s: &PerpSummary, run: Option<&PerpRun>, top: usize) -> PerpSec
                 f::count(t.deleveraged_accounts)
             ),
         ),
-    ];
+    ]
+}
+
+/// The insurance fund's balances, at most [`FUND_POINTS`] (the last of
+/// each stretch kept), the last one held to `valued_to`.
+fn fund(r: &PerpRun, valued_to: Option<Micros>) -> Vec<FundPoint> {
     let mut fund = Vec::new();
-    let mut adl = Vec::new();
-    let mut bankrupt = Vec::new();
-    let (mut adl_count, mut bankrupt_count) = (0u64, 0u64);
-    let mut adl_total = Wad::ZERO;
-    if let Some(r) = run {
-        let n = r.insurance_fund.len();
-        let stride = n.div_ceil(FUND_POINTS).max(1);
-        for (i, (ts, b)) in r.insurance_fund.iter().enumerate() {
-            if i % stride == stride - 1 || i + 1 == n || i == 0 {
-                fund.push(FundPoint {
-                    ts: f::minute(*ts),
-                    secs: ts.0 / shortfall_core::Micros::PER_SEC,
-                    balance_usd: *b,
-                });
-            }
+    let n = r.insurance_fund.len();
+    let stride = n.div_ceil(FUND_POINTS).max(1);
+    for (i, (ts, b)) in r.insurance_fund.iter().enumerate() {
+        if i % stride == stride - 1 || i + 1 == n || i == 0 {
+            fund.push(FundPoint {
+                ts: f::minute(*ts),
+                secs: ts.0 / Micros::PER_SEC,
+                balance_usd: *b,
+            });
         }
-        // The last balance holds to the end of the window.
-        if let (Some(last), Some(end)) = (fund.last().cloned(), t.valued_to) {
-            let end_secs = end.0 / shortfall_core::Micros::PER_SEC;
-            if end_secs > last.secs {
-                fund.push(FundPoint {
-                    ts: f::minute(end),
-                    secs: end_secs,
-                    balance_usd: last.balance_usd,
-                });
-            }
-        }
-        let mut d: Vec<_> = r
-            .positions
-            .iter()
-            .filter(|p| p.deleveraged_size > Wad::ZERO)
-            .collect();
-        adl_count = d.len() as u64;
-        adl_total = d.iter().fold(Wad::ZERO, |a, p| a + p.adl_loss_usd);
-        d.sort_by(|a, b| {
-            b.adl_loss_usd
-                .cmp(&a.adl_loss_usd)
-                .then(a.account.cmp(&b.account))
-        });
-        adl = d
-            .into_iter()
-            .take(top)
-            .map(|p| AdlRow {
-                account: p.account.clone(),
-                instrument: p.instrument.clone(),
-                side: p.side.as_str().to_string(),
-                size_start: f::amount(p.size_start),
-                deleveraged: f::amount(p.deleveraged_size),
-                profit_lost: f::usd(p.adl_loss_usd),
-            })
-            .collect();
-        let mut b: Vec<_> = r
-            .accounts
-            .iter()
-            .filter(|a| a.shortfall_usd > Wad::ZERO || a.status == PerpStatus::Backstopped)
-            .collect();
-        bankrupt_count = b.len() as u64;
-        b.sort_by(|x, y| {
-            y.shortfall_usd
-                .cmp(&x.shortfall_usd)
-                .then(x.account.cmp(&y.account))
-        });
-        bankrupt = b
-            .into_iter()
-            .take(top)
-            .map(|a| BankruptRow {
-                account: a.account.clone(),
-                mode: a.margin_mode.as_str().to_string(),
-                status: status_label(a.status).to_string(),
-                first_liquidation: a.first_liquidation.map(f::minute).unwrap_or_default(),
-                equity_start: f::usd(a.equity_start_usd),
-                shortfall: f::usd(a.shortfall_usd),
-                insurance_fund: f::usd(a.insurance_fund_usd),
-                adl: f::usd(a.adl_usd),
-                backstop: f::usd(a.backstop_usd),
-                unabsorbed: f::usd(a.unabsorbed_usd),
-            })
-            .collect();
     }
+    if let (Some(last), Some(end)) = (fund.last().cloned(), valued_to) {
+        let end_secs = end.0 / Micros::PER_SEC;
+        if end_secs > last.secs {
+            fund.push(FundPoint {
+                ts: f::minute(end),
+                secs: end_secs,
+                balance_usd: last.balance_usd,
+            });
+        }
+    }
+    fund
+}
+
+/// The `top` auto-deleveraged positions by profit given up, their count
+/// and total.
+fn adl(r: &PerpRun, top: usize) -> (Vec<AdlRow>, u64, Wad) {
+    let mut d: Vec<_> = r
+        .positions
+        .iter()
+        .filter(|p| p.deleveraged_size > Wad::ZERO)
+        .collect();
+    let count = d.len() as u64;
+    let total = d.iter().fold(Wad::ZERO, |a, p| a + p.adl_loss_usd);
+    d.sort_by(|a, b| {
+        b.adl_loss_usd
+            .cmp(&a.adl_loss_usd)
+            .then(a.account.cmp(&b.account))
+    });
+    let rows = d
+        .into_iter()
+        .take(top)
+        .map(|p| AdlRow {
+            account: p.account.clone(),
+            instrument: p.instrument.clone(),
+            side: p.side.as_str().to_string(),
+            size_start: f::amount(p.size_start),
+            deleveraged: f::amount(p.deleveraged_size),
+            profit_lost: f::usd(p.adl_loss_usd),
+        })
+        .collect();
+    (rows, count, total)
+}
+
+/// The `top` bankrupt or backstopped accounts by shortfall, and their
+/// count.
+fn bankrupt(r: &PerpRun, top: usize) -> (Vec<BankruptRow>, u64) {
+    let mut b: Vec<_> = r
+        .accounts
+        .iter()
+        .filter(|a| a.shortfall_usd > Wad::ZERO || a.status == PerpStatus::Backstopped)
+        .collect();
+    let count = b.len() as u64;
+    b.sort_by(|x, y| {
+        y.shortfall_usd
+            .cmp(&x.shortfall_usd)
+            .then(x.account.cmp(&y.account))
+    });
+    let rows = b
+        .into_iter()
+        .take(top)
+        .map(|a| BankruptRow {
+            account: a.account.clone(),
+            mode: a.margin_mode.as_str().to_string(),
+            status: status_label(a.status).to_string(),
+            first_liquidation: a.first_liquidation.map(f::minute).unwrap_or_default(),
+            equity_start: f::usd(a.equity_start_usd),
+            shortfall: f::usd(a.shortfall_usd),
+            insurance_fund: f::usd(a.insurance_fund_usd),
+            adl: f::usd(a.adl_usd),
+            backstop: f::usd(a.backstop_usd),
+            unabsorbed: f::usd(a.unabsorbed_usd),
+        })
+        .collect();
+    (rows, count)
+}
+
+/// The section of a run with `[perp]`; `top` rows per table.
+pub fn build_perp(s: &PerpSummary, run: Option<&PerpRun>, top: usize) -> PerpSection {
+    let t = &s.totals;
+    let outcomes = PerpStatus::ALL
+        .into_iter()
+        .filter_map(|st| {
+            let n = s.status_counts.get(st.as_str())?;
+            Some((status_label(st).to_string(), f::count(*n)))
+        })
+        .collect();
+    let (fund, (adl, adl_count, adl_total), (bankrupt, bankrupt_count)) = match run {
+        Some(r) => (fund(r, t.valued_to), adl(r, top), bankrupt(r, top)),
+        None => (Vec::new(), (Vec::new(), 0, Wad::ZERO), (Vec::new(), 0)),
+    };
     PerpSection {
         preset: s.preset.clone(),
         absorber: s.absorber.clone(),
@@ -232,10 +248,10 @@ pub fn build_perp(s: &PerpSummary, run: Option<&PerpRun>, top: usize) -> PerpSec
         positions: f::count(t.positions),
         accounts: f::count(t.accounts),
         outcomes,
-        cards,
-        waterfall,
-        trader_equity: f::usd(w.trader_equity_usd),
-        liquidation_fees: f::usd(w.liquidation_fees_usd),
+        cards: cards(s),
+        waterfall: waterfall(s),
+        trader_equity: f::usd(s.waterfall.trader_equity_usd),
+        liquidation_fees: f::usd(s.waterfall.liquidation_fees_usd),
         fund,
         adl,
         adl_total: f::usd(adl_total),

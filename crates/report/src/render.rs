@@ -10,9 +10,29 @@ use std::path::Path;
 use serde::Serialize;
 use tera::{Context, Tera};
 
-use crate::model::{Compare, Report};
-use crate::observed::ObservedReport;
-use crate::{charts, ReportError};
+use crate::error::ReportError;
+
+/// A page: a view model (also its JSON twin) that one template renders,
+/// with the SVG charts drawn from it.
+pub trait Page: Serialize {
+    /// The template's file name (`report.html`).
+    const TEMPLATE: &'static str;
+    /// The model's name in the template (`r`).
+    const KEY: &'static str;
+
+    /// The page's charts, by their name in the template.
+    fn charts(&self) -> Result<Vec<(&'static str, Svg)>, ReportError> {
+        Ok(Vec::new())
+    }
+}
+
+/// The SVG of a chart, or of one chart per item of a list.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Svg {
+    One(String),
+    Many(Vec<String>),
+}
 
 /// Built-in templates, by name.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -115,109 +135,21 @@ impl Templates {
         Ok(Templates { tera, css })
     }
 
-    fn render<T: Serialize>(
-        &self,
-        name: &str,
-        key: &str,
-        model: &T,
-        charts: &[(&str, String)],
-    ) -> Result<String, ReportError> {
+    /// The HTML of a page: its template with the model under the page's
+    /// key, the stylesheet and the page's charts.
+    pub fn render<P: Page>(&self, page: &P) -> Result<String, ReportError> {
         let mut ctx = Context::new();
-        ctx.insert(key, model);
+        ctx.insert(P::KEY, page);
         ctx.insert("css", &self.css);
-        for (k, v) in charts {
-            ctx.insert(*k, v);
+        for (k, v) in page.charts()? {
+            ctx.insert(k, &v);
         }
         self.tera
-            .render(name, &ctx)
+            .render(P::TEMPLATE, &ctx)
             .map_err(|e| ReportError::Template {
-                name: name.into(),
+                name: P::TEMPLATE.into(),
                 message: tera_message(&e),
             })
-    }
-
-    /// The HTML of a run report.
-    pub fn render_report(&self, r: &Report) -> Result<String, ReportError> {
-        let fund = match &r.perp {
-            Some(p) => charts::perp_fund_svg(&p.fund)?,
-            None => String::new(),
-        };
-        let charts = [
-            ("timeline_svg", charts::timeline_svg(&r.timeline)?),
-            ("waterfall_svg", charts::waterfall_svg(&r.waterfall)?),
-            ("perp_fund_svg", fund),
-        ];
-        self.render("report.html", "r", r, &charts)
-    }
-
-    /// The HTML of an observed-liquidations report.
-    pub fn render_observed(&self, o: &ObservedReport) -> Result<String, ReportError> {
-        let charts = [(
-            "observed_svg",
-            charts::observed_svg(&o.days, o.price_unit.as_deref())?,
-        )];
-        self.render("observed.html", "o", o, &charts)
-    }
-
-    /// The HTML of a sweep report; `frontier_svgs`: one chart per crisis.
-    pub fn render_sweep(
-        &self,
-        s: &crate::sweep::SweepReport,
-        frontier_svgs: &[String],
-    ) -> Result<String, ReportError> {
-        let mut ctx = Context::new();
-        ctx.insert("s", s);
-        ctx.insert("css", &self.css);
-        ctx.insert("frontier_svgs", frontier_svgs);
-        self.tera
-            .render("sweep.html", &ctx)
-            .map_err(|e| ReportError::Template {
-                name: "sweep.html".into(),
-                message: tera_message(&e),
-            })
-    }
-
-    /// The HTML of a stress report; `histogram_svgs`: one per histogram.
-    pub fn render_stress(
-        &self,
-        s: &crate::stress::StressReport,
-        histogram_svgs: &[String],
-    ) -> Result<String, ReportError> {
-        let mut ctx = Context::new();
-        ctx.insert("s", s);
-        ctx.insert("css", &self.css);
-        ctx.insert("histogram_svgs", histogram_svgs);
-        self.tera
-            .render("stress.html", &ctx)
-            .map_err(|e| ReportError::Template {
-                name: "stress.html".into(),
-                message: tera_message(&e),
-            })
-    }
-
-    /// The HTML of a contagion report with its two charts.
-    pub fn render_contagion(
-        &self,
-        c: &crate::contagion::ContagionReport,
-        exposure_svg: &str,
-        bad_debt_svg: &str,
-    ) -> Result<String, ReportError> {
-        let mut ctx = Context::new();
-        ctx.insert("c", c);
-        ctx.insert("css", &self.css);
-        ctx.insert("exposure_svg", exposure_svg);
-        ctx.insert("bad_debt_svg", bad_debt_svg);
-        self.tera
-            .render("contagion.html", &ctx)
-            .map_err(|e| ReportError::Template {
-                name: "contagion.html".into(),
-                message: tera_message(&e),
-            })
-    }
-
-    /// The HTML of a comparison.
-    pub fn render_compare(&self, c: &Compare) -> Result<String, ReportError> {
-        self.render("compare.html", "c", c, &[])
     }
 }
 

@@ -5,8 +5,9 @@
 use shortfall_core::run::Reference;
 use toml::Value;
 
-use crate::model::{Setting, SettingGroup};
-use crate::ReportError;
+use crate::error::ReportError;
+use crate::model::SettingGroup;
+use crate::widgets::KeyValue;
 
 /// A resolved scenario.
 #[derive(Debug, Clone)]
@@ -62,7 +63,7 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-fn flatten_into(prefix: &str, v: &Value, out: &mut Vec<Setting>) {
+fn flatten_into(prefix: &str, v: &Value, out: &mut Vec<KeyValue>) {
     match v {
         Value::Table(t) => {
             for (k, v) in t {
@@ -74,7 +75,7 @@ fn flatten_into(prefix: &str, v: &Value, out: &mut Vec<Setting>) {
                 flatten_into(&format!("{prefix}[{i}]"), v, out);
             }
         }
-        _ => out.push(Setting {
+        _ => out.push(KeyValue {
             key: prefix.to_string(),
             value: scalar(v),
             source: None,
@@ -128,7 +129,7 @@ impl Config {
     }
 
     /// Every setting as `dotted.key = value`, in key order.
-    pub fn flatten(&self) -> Vec<Setting> {
+    pub fn flatten(&self) -> Vec<KeyValue> {
         let mut out = Vec::new();
         for (k, v) in &self.root {
             if !NOT_SETTINGS.contains(&k.as_str()) {

@@ -9,11 +9,15 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use shortfall_core::{Distribution, StressMeta, StressRow, Wad};
+use shortfall_core::{StressMeta, StressRow, Wad};
 
-use crate::build::shell_quote;
+pub use crate::charts::histogram::Bin;
+use crate::charts::histogram::{stress_histogram_svg, HistogramChart};
+use crate::error::ReportError;
 use crate::format as f;
-use crate::{charts, ReportError, Written};
+use crate::output::{html_and_json, write_files, Written};
+use crate::render::{Page, Svg, Templates};
+use crate::widgets::{Card, KeyValue, Term};
 
 pub const STRESS_HTML: &str = "stress.html";
 pub const STRESS_REPORT_JSON: &str = "stress-report.json";
@@ -31,13 +35,6 @@ pub struct StressOptions {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Card {
-    pub key: String,
-    pub label: String,
-    pub value: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct RiskRow {
     pub metric: String,
     pub measure: String,
@@ -46,14 +43,6 @@ pub struct RiskRow {
     pub value: String,
     pub value_usd: Wad,
     pub historical: String,
-}
-
-/// One bin of a histogram: outcomes in `[lo, hi)` (the last bin closed).
-#[derive(Debug, Clone, Serialize)]
-pub struct Bin {
-    pub lo_usd: Wad,
-    pub hi_usd: Wad,
-    pub count: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,18 +69,6 @@ pub struct WorstRow {
     pub run_id: String,
     pub scenario_file: String,
     pub explain: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Term {
-    pub term: String,
-    pub text: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct KeyValue {
-    pub key: String,
-    pub value: String,
 }
 
 /// The report model (also its JSON twin).
@@ -169,13 +146,6 @@ fn command(meta: &StressMeta) -> Vec<String> {
     c
 }
 
-fn quoted(c: &[String]) -> String {
-    c.iter()
-        .map(|a| shell_quote(a))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn label(metric: &str) -> &'static str {
     match metric {
         "bad_debt_usd" => "Bad debt",
@@ -184,47 +154,50 @@ fn label(metric: &str) -> &'static str {
     }
 }
 
-/// Builds the report model.
-pub fn build_stress(
-    meta: &StressMeta,
-    rows: &[StressRow],
-    opts: &StressOptions,
-) -> Result<StressReport, ReportError> {
-    let horizon = format!("{} ({})", meta.horizon, f::duration(meta.horizon_secs));
-    let hist_of = |metric: &str| -> Wad {
-        match metric {
-            "bad_debt_usd" => meta.baseline.bad_debt_usd,
-            _ => meta.baseline.liquidated_volume_usd,
-        }
-    };
-    let stat = |metric: &str| -> Option<&Distribution> {
-        meta.statistics.iter().find(|d| d.metric == metric)
-    };
-    let mut cards = vec![Card {
-        key: "paths".into(),
-        label: "Simulated paths".into(),
-        value: f::count(meta.paths as u64),
-    }];
-    if let Some(d) = stat("bad_debt_usd") {
-        cards.push(Card {
-            key: "bad_debt_mean".into(),
-            label: format!("Mean bad debt, {}", meta.horizon),
-            value: f::usd(d.mean),
-        });
-        cards.push(Card {
-            key: "bad_debt_var99".into(),
-            label: format!("Bad debt VaR 99%, {}", meta.horizon),
-            value: f::usd(d.var99),
-        });
+fn cards(meta: &StressMeta) -> Vec<Card> {
+    let mut cards = vec![Card::new(
+        "paths",
+        "Simulated paths",
+        f::count(meta.paths as u64),
+    )];
+    if let Some(d) = meta.statistics.iter().find(|d| d.metric == "bad_debt_usd") {
+        cards.push(Card::new(
+            "bad_debt_mean",
+            format!("Mean bad debt, {}", meta.horizon),
+            f::usd(d.mean),
+        ));
+        cards.push(Card::new(
+            "bad_debt_var99",
+            format!("Bad debt VaR 99%, {}", meta.horizon),
+            f::usd(d.var99),
+        ));
     }
-    cards.push(Card {
-        key: "historical".into(),
-        label: "Bad debt on the historical path".into(),
-        value: f::usd(meta.baseline.bad_debt_usd),
-    });
+    cards.push(Card::new(
+        "historical",
+        "Bad debt on the historical path",
+        f::usd(meta.baseline.bad_debt_usd),
+    ));
+    cards
+}
+
+/// The historical path's figure of `metric`.
+fn historical(meta: &StressMeta, metric: &str) -> Wad {
+    match metric {
+        "bad_debt_usd" => meta.baseline.bad_debt_usd,
+        _ => meta.baseline.liquidated_volume_usd,
+    }
+}
+
+/// The horizon as given and as a duration (`24h (1 d)`).
+fn horizon(meta: &StressMeta) -> String {
+    format!("{} ({})", meta.horizon, f::duration(meta.horizon_secs))
+}
+
+fn risk(meta: &StressMeta) -> Vec<RiskRow> {
+    let horizon = horizon(meta);
     let mut risk = Vec::new();
     for d in &meta.statistics {
-        let hist = f::usd(hist_of(&d.metric));
+        let hist = f::usd(historical(meta, &d.metric));
         let mut push = |measure: &str, pct: &str, v: Wad| {
             risk.push(RiskRow {
                 metric: label(&d.metric).to_string(),
@@ -243,8 +216,11 @@ pub fn build_stress(
         push("ES", "99%", d.es99);
         push("Worst path", "100%", d.max);
     }
-    let histograms = meta
-        .statistics
+    risk
+}
+
+fn histograms(meta: &StressMeta, rows: &[StressRow]) -> Vec<Histogram> {
+    meta.statistics
         .iter()
         .map(|d| {
             let values: Vec<Wad> = rows
@@ -254,13 +230,14 @@ pub fn build_stress(
                     _ => r.liquidated_volume_usd,
                 })
                 .collect();
+            let hist = historical(meta, &d.metric);
             Histogram {
                 metric: d.metric.clone(),
                 title: format!("{} over {} paths, horizon {}", label(&d.metric), meta.paths, meta.horizon),
                 bins: histogram(&values),
                 var95_usd: d.var95,
                 var99_usd: d.var99,
-                historical_usd: hist_of(&d.metric),
+                historical_usd: hist,
                 caption: format!(
                     "{} of each simulated path ({} bins from {} to {}): paths per bin. Orange line: VaR 95% ({}); red: VaR 99% ({}); blue: the historical path ({}).",
                     label(&d.metric),
@@ -269,14 +246,17 @@ pub fn build_stress(
                     f::usd(d.max),
                     f::usd(d.var95),
                     f::usd(d.var99),
-                    f::usd(hist_of(&d.metric))
+                    f::usd(hist)
                 ),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The worst paths, each with the command that replays it in full.
+fn worst(meta: &StressMeta, rows: &[StressRow]) -> Vec<WorstRow> {
     let base = command(meta);
-    let worst = meta
-        .worst
+    meta.worst
         .iter()
         .enumerate()
         .map(|(i, w)| {
@@ -296,11 +276,14 @@ pub fn build_stress(
                     .map_or_else(String::new, |r| f::usd(r.reserves_drawdown_usd)),
                 run_id: w.run_id.clone(),
                 scenario_file: w.scenario_file.clone(),
-                explain: quoted(&c),
+                explain: f::shell_join(&c),
             }
         })
-        .collect();
-    let model = match meta.model.as_str() {
+        .collect()
+}
+
+fn model_text(meta: &StressMeta) -> String {
+    match meta.model.as_str() {
         "bootstrap" => format!(
             "Block bootstrap: the horizon is cut into blocks of {}; each block copies the joint log returns of every priced asset ({}) over one block of the fit period, its start drawn uniformly; every asset takes the same block, which keeps their correlation.",
             f::duration(meta.block_secs.unwrap_or(3600)),
@@ -310,117 +293,90 @@ pub fn build_stress(
             "Multivariate normal: each step's log returns of the priced assets ({}) drawn with the mean and covariance of the fit period's per-step log returns (Cholesky factor, Box-Muller normals).",
             meta.assets.join(", ")
         ),
-    };
-    let method = vec![
-        Term {
-            term: "Model".into(),
-            text: model,
-        },
-        Term {
-            term: "Path".into(),
-            text: format!(
+    }
+}
+
+fn method(meta: &StressMeta) -> Vec<Term> {
+    let mut method = vec![
+        Term::new("Model", model_text(meta)),
+        Term::new(
+            "Path",
+            format!(
                 "Each path starts from the real prices at the window start ({} UTC) and is simulated for {}; later prices hold the last simulated value to the window end ({} UTC). Oracle rounds of the priced assets follow the simulated market price. The book, the rules and the frictions are those of the scenario, the same for every path.",
-                meta.window_start, horizon, meta.window_end
+                meta.window_start, horizon(meta), meta.window_end
             ),
-        },
-        Term {
-            term: "Fit period".into(),
-            text: format!("{} to {} UTC", meta.fit_start, meta.fit_end),
-        },
+        ),
+        Term::new("Fit period", format!("{} to {} UTC", meta.fit_start, meta.fit_end)),
     ];
-    let mut method = method;
     if !meta.given.is_empty() {
-        method.push(Term {
-            term: "Given parameters".into(),
-            text: format!(
+        method.push(Term::new(
+            "Given parameters",
+            format!(
                 "In place of the fitted ones (the fitted means stay; volatilities are standard deviations of one-hour log returns, scaled to the fit's step by the square root of time): {}.",
                 meta.given.join("; ")
             ),
-        });
+        ));
     }
-    method.extend(vec![
-        Term {
-            term: "VaR".into(),
-            text: format!(
-                "VaR at q over the horizon: the ceil(q x N)-th smallest outcome of the N = {} paths (the loss not exceeded on a share q of the paths); 95%: the {}-th, 99%: the {}-th.",
-                meta.paths,
-                (meta.paths as usize * 95).div_ceil(100).max(1),
-                (meta.paths as usize * 99).div_ceil(100).max(1)
-            ),
+    method.push(Term::new(
+        "VaR",
+        format!(
+            "VaR at q over the horizon: the ceil(q x N)-th smallest outcome of the N = {} paths (the loss not exceeded on a share q of the paths); 95%: the {}-th, 99%: the {}-th.",
+            meta.paths,
+            (meta.paths as usize * 95).div_ceil(100).max(1),
+            (meta.paths as usize * 99).div_ceil(100).max(1)
+        ),
+    ));
+    method.push(Term::new(
+        "ES",
+        "Expected shortfall at q: the mean of the outcomes from the VaR's rank to the largest (the outcomes at or beyond the VaR), rounded down to the wei.",
+    ));
+    method.push(Term::new(
+        "Replay a path",
+        "Each row names its path: `--explain K` writes the full run and report of path K; worst/path-K.toml in the stress folder is the exact scenario of path K (the base scenario plus its `simulated` transform), replayable with `shortfall replay --scenario`.",
+    ));
+    method
+}
+
+fn provenance(meta: &StressMeta) -> Vec<KeyValue> {
+    let book = format!(
+        "{}{}",
+        if meta.book_generated {
+            "generated: "
+        } else {
+            ""
         },
-        Term {
-            term: "ES".into(),
-            text: "Expected shortfall at q: the mean of the outcomes from the VaR's rank to the largest (the outcomes at or beyond the VaR), rounded down to the wei.".into(),
-        },
-        Term {
-            term: "Replay a path".into(),
-            text: "Each row names its path: `--explain K` writes the full run and report of path K; worst/path-K.toml in the stress folder is the exact scenario of path K (the base scenario plus its `simulated` transform), replayable with `shortfall replay --scenario`.".into(),
-        },
-    ]);
-    let provenance = vec![
-        KeyValue {
-            key: "Stress id".into(),
-            value: meta.stress_id.clone(),
-        },
-        KeyValue {
-            key: "Tool version".into(),
-            value: meta.version.clone(),
-        },
-        KeyValue {
-            key: "Scenario".into(),
-            value: meta.scenario.clone(),
-        },
-        KeyValue {
-            key: "Named as".into(),
-            value: meta.source.clone(),
-        },
-        KeyValue {
-            key: "Window".into(),
-            value: format!("{} to {} UTC", meta.window_start, meta.window_end),
-        },
-        KeyValue {
-            key: "Model".into(),
-            value: meta.model.clone(),
-        },
-        KeyValue {
-            key: "Block".into(),
-            value: meta
-                .block_secs
+        meta.book_origin
+    );
+    vec![
+        KeyValue::new("Stress id", &meta.stress_id),
+        KeyValue::new("Tool version", &meta.version),
+        KeyValue::new("Scenario", &meta.scenario),
+        KeyValue::new("Named as", &meta.source),
+        KeyValue::new(
+            "Window",
+            format!("{} to {} UTC", meta.window_start, meta.window_end),
+        ),
+        KeyValue::new("Model", &meta.model),
+        KeyValue::new(
+            "Block",
+            meta.block_secs
                 .map_or_else(|| "none (gaussian)".to_string(), f::duration),
-        },
-        KeyValue {
-            key: "Horizon".into(),
-            value: horizon.clone(),
-        },
-        KeyValue {
-            key: "Seed".into(),
-            value: meta.seed.to_string(),
-        },
-        KeyValue {
-            key: "Paths".into(),
-            value: meta.paths.to_string(),
-        },
-        KeyValue {
-            key: "Base config sha256".into(),
-            value: meta.base_config_sha256.clone(),
-        },
-        KeyValue {
-            key: "Book".into(),
-            value: format!(
-                "{}{}",
-                if meta.book_generated {
-                    "generated: "
-                } else {
-                    ""
-                },
-                meta.book_origin
-            ),
-        },
-        KeyValue {
-            key: "Historical path run id".into(),
-            value: meta.baseline.run_id.clone(),
-        },
-    ];
+        ),
+        KeyValue::new("Horizon", horizon(meta)),
+        KeyValue::new("Seed", meta.seed.to_string()),
+        KeyValue::new("Paths", meta.paths.to_string()),
+        KeyValue::new("Base config sha256", &meta.base_config_sha256),
+        KeyValue::new("Book", book),
+        KeyValue::new("Historical path run id", &meta.baseline.run_id),
+    ]
+}
+
+/// Builds the report model.
+pub fn build_stress(
+    meta: &StressMeta,
+    rows: &[StressRow],
+    opts: &StressOptions,
+) -> Result<StressReport, ReportError> {
     Ok(StressReport {
         title: format!("Bad debt at risk: {}", meta.title),
         subtitle: format!(
@@ -433,20 +389,37 @@ pub fn build_stress(
             "HYPOTHETICAL: simulated market paths, not what happened. Every figure below comes from replaying the book of {} through {} paths generated from its own price history; the historical path is shown beside them for scale.",
             meta.scenario, meta.paths
         ),
-        cards,
-        risk,
-        histograms,
-        worst,
-        method,
-        provenance,
-        inputs: meta
-            .input_hashes
-            .iter()
-            .map(|(k, v)| KeyValue { key: k.clone(), value: v.clone() })
-            .collect(),
-        command: quoted(&base),
+        cards: cards(meta),
+        risk: risk(meta),
+        histograms: histograms(meta, rows),
+        worst: worst(meta, rows),
+        method: method(meta),
+        provenance: provenance(meta),
+        inputs: KeyValue::list(&meta.input_hashes),
+        command: f::shell_join(&command(meta)),
         version: meta.version.clone(),
     })
+}
+
+impl Page for StressReport {
+    const TEMPLATE: &'static str = "stress.html";
+    const KEY: &'static str = "s";
+
+    fn charts(&self) -> Result<Vec<(&'static str, Svg)>, ReportError> {
+        let svgs = self
+            .histograms
+            .iter()
+            .map(|h| {
+                stress_histogram_svg(&HistogramChart {
+                    bins: &h.bins,
+                    var95_usd: h.var95_usd,
+                    var99_usd: h.var99_usd,
+                    historical_usd: h.historical_usd,
+                })
+            })
+            .collect::<Result<Vec<String>, ReportError>>()?;
+        Ok(vec![("histogram_svgs", Svg::Many(svgs))])
+    }
 }
 
 /// Builds and renders: the model, the HTML and the JSON.
@@ -456,14 +429,8 @@ pub fn render_stress(
     opts: &StressOptions,
 ) -> Result<(StressReport, String, Vec<u8>), ReportError> {
     let report = build_stress(meta, rows, opts)?;
-    let templates = crate::render::Templates::load(opts.templates.as_deref())?;
-    let svgs = report
-        .histograms
-        .iter()
-        .map(charts::stress_histogram_svg)
-        .collect::<Result<Vec<String>, ReportError>>()?;
-    let html = templates.render_stress(&report, &svgs)?;
-    let json = crate::json_bytes(&report)?;
+    let templates = Templates::load(opts.templates.as_deref())?;
+    let (html, json) = html_and_json(&templates, &report)?;
     Ok((report, html, json))
 }
 
@@ -475,7 +442,7 @@ pub fn write_stress(
     opts: &StressOptions,
 ) -> Result<(StressReport, Written), ReportError> {
     let (report, html, json) = render_stress(meta, rows, opts)?;
-    let written = crate::write_files(
+    let written = write_files(
         &dir.join(STRESS_HTML),
         &html,
         &dir.join(STRESS_REPORT_JSON),
