@@ -5,6 +5,7 @@
 
 pub mod book;
 pub mod contagion;
+pub mod hash;
 pub mod lending;
 pub mod money;
 pub mod order;
@@ -22,6 +23,7 @@ pub use book::{Book, BookOrigin, LegSide, Position, PositionLeg, PositionRow};
 pub use contagion::{
     AccountOverlap, ContagionMember, ContagionMeta, Exposure, Outcome, SharedMarket,
 };
+pub use hash::sha256_hex;
 pub use lending::{LendingEvent, LendingKind, ObservedLiquidation, Reserve};
 pub use money::{Amount, AmountError, Ray, Wad};
 pub use order::{Phase, ReplayKey};
@@ -31,4 +33,4 @@ pub use provenance::SourceRecord;
 pub use rows::{LiquidityRow, OracleRound, PriceBar};
 pub use stress::{Distribution, StressMeta, StressRow, WorstPath};
 pub use sweep::{SweepMeta, SweepParam, SweepRow, SweepScenario};
-pub use time::{Micros, TimeError};
+pub use time::{parse_iso, Micros, TimeError};

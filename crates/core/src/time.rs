@@ -48,8 +48,9 @@ impl Micros {
         }
     }
 
-    /// Parses `2020-03-12`, `2020-03-12 10:00`, `2020-03-12T10:00:00Z`,
-    /// `2020-03-12T10:00:00.5+00:00` (UTC only) or integer epoch seconds.
+    /// Parses integer epoch seconds or ISO-8601 text ([`parse_iso`]):
+    /// `2020-03-12`, `2020-03-12 10:00`, `2020-03-12T10:00:00Z`,
+    /// `2020-03-12T12:00:00.5+02:00` (an offset is converted to UTC).
     pub fn parse(text: &str) -> Result<Self, TimeError> {
         let err = || TimeError::Unparsable(text.to_string());
         let s = text.trim();
@@ -61,59 +62,91 @@ impl Micros {
                 .map(Micros)
                 .ok_or_else(err);
         }
-        let s = s
-            .strip_suffix('Z')
-            .or_else(|| s.strip_suffix("+00:00"))
-            .unwrap_or(s);
-        let (date, time) = match s.find(['T', ' ']) {
-            Some(i) => (&s[..i], &s[i + 1..]),
-            None => (s, ""),
-        };
-        let dp: Vec<&str> = date.split('-').collect();
-        if dp.len() != 3 || dp[0].len() != 4 {
-            return Err(err());
-        }
-        let y: i64 = dp[0].parse().map_err(|_| err())?;
-        let m: u32 = dp[1].parse().map_err(|_| err())?;
-        let d: u32 = dp[2].parse().map_err(|_| err())?;
-        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-            return Err(err());
-        }
-        let mut micros = days_from_civil(y, m, d) * 86_400 * Self::PER_SEC;
-        if !time.is_empty() {
-            let (hms, frac) = match time.find('.') {
-                Some(i) => (&time[..i], &time[i + 1..]),
-                None => (time, ""),
-            };
-            let tp: Vec<&str> = hms.split(':').collect();
-            if tp.len() < 2 || tp.len() > 3 {
-                return Err(err());
-            }
-            let h: i64 = tp[0].parse().map_err(|_| err())?;
-            let mi: i64 = tp[1].parse().map_err(|_| err())?;
-            let se: i64 = if tp.len() == 3 {
-                tp[2].parse().map_err(|_| err())?
-            } else {
-                0
-            };
-            if h > 23 || mi > 59 || se > 60 {
-                return Err(err());
-            }
-            micros += (h * 3600 + mi * 60 + se) * Self::PER_SEC;
-            if !frac.is_empty() {
-                if !frac.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(err());
-                }
-                // Keep microseconds, drop finer digits (CoinAPI prints 100 ns).
-                let mut f = frac.chars().take(6).collect::<String>();
-                while f.len() < 6 {
-                    f.push('0');
-                }
-                micros += f.parse::<i64>().map_err(|_| err())?;
-            }
-        }
-        Ok(Micros(micros))
+        parse_iso(s.as_bytes()).ok_or_else(err)
     }
+}
+
+/// Up to nine ASCII digits as a number.
+fn digits(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 9 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    b.iter()
+        .try_fold(0i64, |a, &c| Some(a * 10 + (c - b'0') as i64))
+}
+
+/// A `Z` or `±HH:MM` suffix of the time part: the rest and the offset in
+/// seconds (0 without a suffix).
+fn offset(rest: &[u8]) -> Option<(&[u8], i64)> {
+    if let Some(r) = rest.strip_suffix(b"Z").or_else(|| rest.strip_suffix(b"z")) {
+        return Some((r, 0));
+    }
+    if rest.len() > 6 {
+        let tail = rest.get(rest.len() - 6..)?;
+        if (tail[0] == b'+' || tail[0] == b'-') && tail[3] == b':' {
+            let h = digits(&tail[1..3])?;
+            let mi = digits(&tail[4..6])?;
+            let sign = if tail[0] == b'-' { -1 } else { 1 };
+            return Some((rest.get(..rest.len() - 6)?, (h * 3600 + mi * 60) * sign));
+        }
+    }
+    Some((rest, 0))
+}
+
+/// Microseconds of `HH:MM[:SS][.f]` (fractions finer than a microsecond
+/// are truncated: CoinAPI prints 100 ns).
+fn time_of_day(rest: &[u8]) -> Option<i64> {
+    let (hms, frac) = match rest.iter().position(|&c| c == b'.') {
+        Some(i) => (rest.get(..i)?, rest.get(i + 1..)?),
+        None => (rest, &b""[..]),
+    };
+    let mut parts = hms.split(|&c| c == b':');
+    let h = digits(parts.next()?)?;
+    let mi = digits(parts.next()?)?;
+    let s = match parts.next() {
+        Some(p) => digits(p)?,
+        None => 0,
+    };
+    if parts.next().is_some() || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    if !frac.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let f = (0..6).fold(0i64, |f, i| {
+        f * 10 + frac.get(i).map_or(0, |&c| (c - b'0') as i64)
+    });
+    Some((h * 3600 + mi * 60 + s) * Micros::PER_SEC + f)
+}
+
+/// The one ISO-8601 parser of the workspace, straight from bytes (the
+/// ingest adapters call it per field): `YYYY-MM-DD`, `YYYY-MM-DD HH:MM`,
+/// `YYYY-MM-DDTHH:MM:SS.fffffffZ`, with an optional `Z` or `±HH:MM` offset
+/// (converted to UTC); surrounding ASCII whitespace is ignored. `None` for
+/// anything else, never a panic.
+pub fn parse_iso(field: &[u8]) -> Option<Micros> {
+    let b = field.trim_ascii();
+    if b.len() < 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let y = digits(b.get(0..4)?)?;
+    let m = digits(b.get(5..7)?)?;
+    let d = digits(b.get(8..10)?)?;
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m as u32) as i64 {
+        return None;
+    }
+    let day = days_from_civil(y, m as u32, d as u32) * 86_400 * Micros::PER_SEC;
+    let rest = b.get(10..)?;
+    if rest.is_empty() {
+        return Some(Micros(day));
+    }
+    if !matches!(rest.first(), Some(b'T' | b't' | b' ')) {
+        return None;
+    }
+    let (rest, offset_secs) = offset(rest.get(1..)?)?;
+    Some(Micros(
+        day + time_of_day(rest)? - offset_secs * Micros::PER_SEC,
+    ))
 }
 
 impl fmt::Display for Micros {

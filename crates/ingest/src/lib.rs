@@ -34,8 +34,7 @@ mod validate;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use sha2::{Digest, Sha256};
-use shortfall_core::{LiquidityRow, OracleRound, PriceBar, SourceRecord};
+use shortfall_core::{sha256_hex, LiquidityRow, OracleRound, PriceBar, SourceRecord};
 
 use crate::ctx::FileCtx;
 pub use crate::error::{IngestError, Location};
@@ -141,16 +140,14 @@ fn parse_one(
     // Hash big files on a second thread while parsing.
     let sha256 = if bytes.len() >= 1 << 20 {
         std::thread::scope(|s| {
-            let hasher = s.spawn(|| hex::encode(Sha256::digest(bytes)));
+            let hasher = s.spawn(|| sha256_hex(bytes));
             let parsed = formats::parse(format, &mut ctx, bytes);
-            let hash = hasher
-                .join()
-                .unwrap_or_else(|_| hex::encode(Sha256::digest(bytes)));
+            let hash = hasher.join().unwrap_or_else(|_| sha256_hex(bytes));
             parsed.map(|()| hash)
         })?
     } else {
         formats::parse(format, &mut ctx, bytes)?;
-        hex::encode(Sha256::digest(bytes))
+        sha256_hex(bytes)
     };
     let record = SourceRecord {
         file: name.to_string(),

@@ -1,7 +1,7 @@
 //! Time parsing for the adapters: epoch integers in a given or guessed unit,
 //! ISO-8601 text, and chrono-style format strings. Never panics.
 
-use shortfall_core::time::days_from_civil;
+pub use shortfall_core::time::parse_iso;
 use shortfall_core::Micros;
 
 use crate::num;
@@ -89,93 +89,6 @@ impl std::fmt::Display for TimeFormat {
             TimeFormat::Chrono(s) => s,
         })
     }
-}
-
-fn digits(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 9 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    b.iter()
-        .try_fold(0i64, |a, &c| Some(a * 10 + (c - b'0') as i64))
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
-/// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM`, `YYYY-MM-DDTHH:MM:SS.fffffffZ`,
-/// with an optional `Z` or `±HH:MM` offset (converted to UTC). Fractions
-/// finer than a microsecond are truncated (CoinAPI prints 100 ns).
-pub fn parse_iso(field: &[u8]) -> Option<Micros> {
-    let b = num::trim(field);
-    if b.len() < 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
-        return None;
-    }
-    let y = digits(b.get(0..4)?)?;
-    let m = digits(b.get(5..7)?)?;
-    let d = digits(b.get(8..10)?)?;
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
-        return None;
-    }
-    let days = days_from_civil(y, m as u32, d as u32);
-    let mut micros = days * 86_400_000_000;
-    let mut rest = b.get(10..)?;
-    if rest.is_empty() {
-        return Some(Micros(micros));
-    }
-    if !matches!(rest.first(), Some(b'T' | b't' | b' ')) {
-        return None;
-    }
-    rest = rest.get(1..)?;
-    // Offset suffix.
-    let mut offset_secs = 0i64;
-    if let Some(r) = rest.strip_suffix(b"Z").or_else(|| rest.strip_suffix(b"z")) {
-        rest = r;
-    } else if rest.len() > 6 {
-        let tail = rest.get(rest.len() - 6..)?;
-        if (tail[0] == b'+' || tail[0] == b'-') && tail[3] == b':' {
-            let h = digits(&tail[1..3])?;
-            let mi = digits(&tail[4..6])?;
-            offset_secs = (h * 3600 + mi * 60) * if tail[0] == b'-' { -1 } else { 1 };
-            rest = rest.get(..rest.len() - 6)?;
-        }
-    }
-    let (hms, frac) = match rest.iter().position(|&c| c == b'.') {
-        Some(i) => (rest.get(..i)?, rest.get(i + 1..)?),
-        None => (rest, &b""[..]),
-    };
-    let mut parts = hms.split(|&c| c == b':');
-    let h = digits(parts.next()?)?;
-    let mi = digits(parts.next()?)?;
-    let s = match parts.next() {
-        Some(p) => digits(p)?,
-        None => 0,
-    };
-    if parts.next().is_some() || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    micros += (h * 3600 + mi * 60 + s - offset_secs) * 1_000_000;
-    if !frac.is_empty() {
-        if !frac.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        let mut f = 0i64;
-        for i in 0..6 {
-            f = f * 10 + frac.get(i).map_or(0, |&c| (c - b'0') as i64);
-        }
-        micros += f;
-    }
-    Some(Micros(micros))
 }
 
 /// Parses with a chrono format string (date-time, or date only), as UTC.

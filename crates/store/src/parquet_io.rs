@@ -10,7 +10,6 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
-use sha2::{Digest, Sha256};
 
 use crate::tables::{CanonicalRow, TableDef};
 use crate::StoreError;
@@ -18,10 +17,7 @@ use crate::StoreError;
 /// Rows per row group: large enough for good compression, small enough to stream.
 const ROW_GROUP: usize = 1 << 20;
 
-/// Lowercase hex sha256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub use shortfall_core::sha256_hex;
 
 /// Encodes a batch as a zstd parquet file in memory. The output depends only
 /// on the rows and the parquet crate version, so re-runs are byte-identical.

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use shortfall_core::{
-    AccountOverlap, Book, ContagionMember, ContagionMeta, Exposure, Micros, Outcome, SharedMarket,
-    Wad,
+    sha256_hex, AccountOverlap, Book, ContagionMember, ContagionMeta, Exposure, Micros, Outcome,
+    SharedMarket, Wad,
 };
 use shortfall_replay::scenario::LiquidityConfig;
 use shortfall_replay::{
@@ -173,10 +173,6 @@ pub struct ContagionRun {
     pub meta: ContagionMeta,
     pub alone: Vec<RunOutput>,
     pub together: Vec<RunOutput>,
-}
-
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 fn outcome(out: &RunOutput) -> Outcome {
@@ -337,7 +333,7 @@ impl Contagion {
 
     /// The spec's content hash (first 16 hex digits of sha256).
     pub fn spec_sha256(&self) -> String {
-        sha(self.spec_text.as_bytes())
+        sha256_hex(self.spec_text.as_bytes())
     }
 
     /// Replays every member alone, then all together, and compares.

@@ -23,7 +23,9 @@
 pub mod contagion;
 
 use sha2::{Digest, Sha256};
-use shortfall_core::{Book, Distribution, Micros, StressMeta, StressRow, Wad, WorstPath};
+use shortfall_core::{
+    sha256_hex, Book, Distribution, Micros, StressMeta, StressRow, Wad, WorstPath,
+};
 use shortfall_replay::simulate::{Fit, Model};
 use shortfall_replay::{
     resolve_book, run_on_book, summarise_applied, ReplayError, ReplayInput, RunOutput, Scenario,
@@ -348,10 +350,6 @@ pub fn worst_file(path: u32) -> String {
     format!("worst/path-{path}.toml")
 }
 
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// The stress run's metadata (`stress.json`): statistics, worst `k`
 /// paths, baseline, provenance.
 pub fn meta(
@@ -362,7 +360,7 @@ pub fn meta(
 ) -> Result<StressMeta, StressError> {
     let sc = &stress.prepared.scenario;
     let p = &stress.params;
-    let base_config_sha256 = sha(sc.resolved_toml().as_bytes());
+    let base_config_sha256 = sha256_hex(sc.resolved_toml().as_bytes());
     let spec_of = stress.path_scenario(0)?;
     let spec =
         shortfall_replay::transforms::simulated_spec(&spec_of, stress.index).map_err(|e| {

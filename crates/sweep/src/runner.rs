@@ -9,7 +9,7 @@
 //! put back in task order, so the output does not depend on `jobs`.
 
 use sha2::{Digest, Sha256};
-use shortfall_core::{Book, SweepMeta, SweepRow, SweepScenario};
+use shortfall_core::{sha256_hex, Book, SweepMeta, SweepRow, SweepScenario};
 use shortfall_replay::{
     apply_set, resolve_book, run_on_book, run_on_prepared, summarise, summarise_prepared,
     PreparedBook, ReplayInput, RunOutput, Scenario,
@@ -217,10 +217,6 @@ pub fn run_variants(
     )
 }
 
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// The sweep's metadata (`sweep.json`), baselines included.
 pub fn meta(
     grid: &Grid,
@@ -252,7 +248,7 @@ pub fn meta(
             name: c.scenario.name.clone(),
             title: c.scenario.title.clone().unwrap_or(c.scenario.name.clone()),
             source: c.source.clone(),
-            base_config_sha256: sha(c.scenario.resolved_toml().as_bytes()),
+            base_config_sha256: sha256_hex(c.scenario.resolved_toml().as_bytes()),
             input_hashes: c.input.input_hashes.clone(),
             book_origin: book_origin.detail,
             book_generated: book_origin.kind == "generated",
@@ -272,7 +268,7 @@ pub fn meta(
         sweep_id: hex::encode(h.finalize())[..16].to_string(),
         title: grid.title.clone(),
         grid: grid.text.clone(),
-        grid_sha256: sha(grid.text.as_bytes()),
+        grid_sha256: sha256_hex(grid.text.as_bytes()),
         params: grid.keys(),
         mode: grid.file.mode.as_str().to_string(),
         variants: grid.len() as u32,

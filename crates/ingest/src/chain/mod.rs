@@ -20,7 +20,6 @@ pub mod synth;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use sha2::{Digest, Sha256};
 use shortfall_core::{LendingEvent, Micros, OracleRound, SourceRecord};
 
 pub use blocks::BlockTimes;
@@ -237,11 +236,7 @@ pub fn ingest_logs(
                 }
             }
         }
-        hashes.push((
-            name,
-            hex::encode(Sha256::digest(&bytes)),
-            bytes.len() as u64,
-        ));
+        hashes.push((name, shortfall_core::sha256_hex(&bytes), bytes.len() as u64));
         counts.push(n);
     }
 

@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use csv::ByteRecord;
-use sha2::{Digest, Sha256};
 use shortfall_core::{LendingEvent, LendingKind, Reserve, SourceRecord, Wad};
 
 use crate::ctx::FileCtx;
@@ -202,7 +201,7 @@ fn record(
     }
     SourceRecord {
         file: name.to_string(),
-        sha256: hex::encode(Sha256::digest(bytes)),
+        sha256: shortfall_core::sha256_hex(bytes),
         bytes: bytes.len() as u64,
         format: FORMAT.to_string(),
         options,

@@ -12,7 +12,6 @@ pub mod mapping;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use sha2::{Digest, Sha256};
 use shortfall_core::perp_rows::PerpPositionKey;
 use shortfall_core::{
     MarginMode, Micros, PerpLiquidationRow, PerpPosition, PerpPositionRow, PerpSide, SourceRecord,
@@ -84,7 +83,7 @@ fn record(
     }
     SourceRecord {
         file: name.to_string(),
-        sha256: hex::encode(Sha256::digest(bytes)),
+        sha256: shortfall_core::sha256_hex(bytes),
         bytes: bytes.len() as u64,
         format: format.to_string(),
         options,
