@@ -40,7 +40,7 @@ pub fn run(g: &Global, args: ForensicsArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| g.reports_dir.join("observed").join(format!("{name}.html")));
     let command: Vec<String> = std::iter::once("shortfall".to_string())
         .chain(std::env::args().skip(1))
-        .map(|a| shortfall_report::build::shell_quote(&a))
+        .map(|a| shortfall_report::format::shell_quote(&a))
         .collect();
     let opts = ObservedOptions {
         dataset: name,
