@@ -213,6 +213,10 @@ mod tests {
         assert_eq!(Micros::parse("2020-03-12 10:00").unwrap(), t);
         assert_eq!(Micros(1).to_iso(), "1970-01-01 00:00:00.000001");
         assert_eq!(Micros::parse("1969-12-31 23:59:59").unwrap().0, -1_000_000);
+        // One parser with the ingest adapters: offsets are converted to UTC.
+        assert_eq!(Micros::parse("2020-03-12T12:00:00+02:00").unwrap(), t);
+        assert_eq!(Micros::parse(" 2020-03-12t10:00:00z ").unwrap(), t);
+        assert_eq!(parse_iso(b"2020-03-12 10:00"), Some(t));
     }
 
     #[test]
@@ -226,6 +230,8 @@ mod tests {
             "",
             "99999999999999999",
             "99999-01-01",
+            "2020-3-12",
+            "2020-03-12T10:00+2:00",
         ] {
             assert!(Micros::parse(bad).is_err(), "{bad}");
         }
