@@ -47,6 +47,7 @@ fn init_logging(verbose: u8, quiet: bool) {
 /// left half-written by this: every output file is written to a temp file
 /// and renamed, and the printing comes after.
 #[cfg(unix)]
+#[allow(unsafe_code)] // one libc call, below
 fn restore_sigpipe() {
     // SAFETY: called first thing in main, before any other thread exists;
     // SIG_DFL is a valid disposition for SIGPIPE.

@@ -363,6 +363,7 @@ fn u256_mul_div(a: u128, b: u128, d: u128) -> Option<(u128, u128)> {
 /// one `div` instruction on x86-64, which Rust's `u128 / u128` reaches only
 /// through a library call per quotient and per remainder.
 #[inline]
+#[allow(unsafe_code)] // the one `div` instruction below
 fn div_2by1(n: u128, d: u64) -> (u64, u64) {
     debug_assert!(n >> 64 < d as u128, "quotient over 64 bits");
     #[cfg(target_arch = "x86_64")]

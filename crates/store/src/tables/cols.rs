@@ -159,7 +159,7 @@ impl Reader<'_> {
 /// outside the canonical registry (`sweep.parquet`, `stress.parquet`).
 pub(crate) fn read_file<T>(
     path: &Path,
-    row: impl Fn(&Reader, usize) -> Result<T, StoreError>,
+    row: impl Fn(&Reader<'_>, usize) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     let file = std::fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
     let pq = |source| StoreError::Parquet {

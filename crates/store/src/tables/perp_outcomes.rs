@@ -43,7 +43,7 @@ fn index_col(n: usize) -> ArrayRef {
 }
 
 /// Checks an index column against the row's place in the file.
-fn check_index(c: &Reader, column: &str, i: usize) -> Result<(), StoreError> {
+fn check_index(c: &Reader<'_>, column: &str, i: usize) -> Result<(), StoreError> {
     let v = c.count(column, i)?;
     if v != (c.first + i) as u64 {
         return Err(StoreError::BadValue {
