@@ -12,3 +12,9 @@ pub mod money;
 pub use black::{norm_cdf, norm_pdf, Black76, OptionKind, PricingError};
 pub use iv::{implied_vol, implied_vol_coin, IvError};
 pub use money::{coin_from_f64, round_to, MoneyError, COIN_DECIMALS};
+pub mod surface;
+
+pub use surface::{
+    CalendarViolation, ExpiryInterpolation, Node, Point, Slice, Surface, SurfaceError,
+    SurfaceOptions, SurfaceQuote,
+};
