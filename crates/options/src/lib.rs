@@ -18,3 +18,6 @@ pub use surface::{
     CalendarViolation, ExpiryInterpolation, Node, Point, Slice, Surface, SurfaceError,
     SurfaceOptions, SurfaceQuote,
 };
+pub mod standard;
+
+pub use standard::{OptionMark, Requirement, StandardMarginError, StandardMarginParams};
