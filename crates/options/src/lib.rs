@@ -21,3 +21,9 @@ pub use surface::{
 pub mod standard;
 
 pub use standard::{OptionMark, Requirement, StandardMarginError, StandardMarginParams};
+pub mod portfolio;
+
+pub use portfolio::{
+    portfolio_margin, Dampener, PmError, PmInstrument, PmMargin, PmParams, PmPosition, Scenario,
+    VolScenario, VolShock,
+};

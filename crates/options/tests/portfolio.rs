@@ -1,0 +1,263 @@
+//! Portfolio margin against the worked numbers of OPTIONS_MARGIN.md: the
+//! ETH mainnet capture of 2026-02-15 (to the printed digits), the legacy
+//! docs' contingency examples, and books on the real chain of 2026-02-05.
+
+mod common;
+
+use shortfall_core::Wad;
+use shortfall_options::portfolio::inverse_future_pnl;
+use shortfall_options::standard;
+use shortfall_options::{
+    portfolio_margin, Dampener, OptionKind, OptionMark, PmInstrument, PmParams, PmPosition,
+    StandardMarginParams, VolScenario,
+};
+
+fn w(s: &str) -> Wad {
+    Wad::parse_decimal(s, false).unwrap()
+}
+
+fn perp(size: &str) -> PmPosition {
+    PmPosition {
+        name: "ETH-PERPETUAL".into(),
+        instrument: PmInstrument::Future { t: 0.0 },
+        size: w(size),
+    }
+}
+
+/// The capture's printed figures (deribit_portfolio_margin_params_observed.json,
+/// set live_capture_ETH_2026-02-15, worked_example).
+const STANDARD: [&str; 9] = [
+    "0.219399597",
+    "0.155989309",
+    "0.098850368",
+    "0.047096249",
+    "0",
+    "-0.043040112",
+    "-0.082526454",
+    "-0.11888172",
+    "-0.152464127",
+];
+
+#[test]
+fn eth_capture_reproduces_to_the_printed_digits() {
+    for dampener in [
+        Dampener::Deductible,
+        Dampener::MoveWeighted,
+        Dampener::Undampened,
+    ] {
+        let p = PmParams {
+            dampener,
+            ..PmParams::preset("deribit_eth_2026-02-15").unwrap()
+        };
+        let m = portfolio_margin(&p, &[perp("-0.999487053")]).unwrap();
+        // Standard vector: nine buckets, each three times (vol up/same/down).
+        assert_eq!(m.pre_aggregated_standard.len(), 27);
+        for (i, v) in m.pre_aggregated_standard.iter().enumerate() {
+            assert_eq!(*v, w(STANDARD[i / 3]), "standard entry {i}");
+        }
+        // Gains count 0.6 (0.6 × 0.219399597 = 0.131639758 at 9 decimals).
+        assert_eq!(m.aggregated_standard[0], w("0.131639758"));
+        assert_eq!(m.aggregated_standard[26], w("-0.152464127"));
+        // Extended, before aggregation: the edge buckets.
+        let pre: Vec<Wad> = ["0.219399597", "0.219399597"]
+            .into_iter()
+            .chain(["-0.152464127"; 6])
+            .map(w)
+            .collect();
+        assert_eq!(m.pre_aggregated_extended, pre);
+        // worst_case 0.15246412672881357 printed in full; roll shock, IM, MM.
+        assert_eq!(m.worst_case, w("0.152464127"));
+        assert_eq!(m.worst_scenario.unwrap().price_move, 0.18);
+        assert_eq!(m.roll_shock, w("0.004997435265"));
+        assert_eq!(m.contingency, Wad::ZERO);
+        assert_eq!(shortfall_options::round_to(m.initial, 9), w("0.157461562"));
+        assert_eq!(m.initial, w("0.157461562265"));
+        assert_eq!(m.maintenance, w("0.125969249812"));
+        // Only the deductible reproduces the aggregated extended vector (all 0).
+        let zeros = m.aggregated_extended.iter().all(|v| *v == Wad::ZERO);
+        assert_eq!(
+            zeros,
+            dampener == Dampener::Deductible,
+            "{dampener:?}: {:?}",
+            m.aggregated_extended
+        );
+    }
+    // The unrounded worst case as printed, from the f64 P&L.
+    let f = -0.999487053 * inverse_future_pnl(0.18);
+    assert!((f + 0.15246412672881357).abs() <= 1e-16, "{f}");
+    // Move-weighted: 0.6 × 0.18/0.66 × 0.219399597 on the first entry.
+    let p = PmParams {
+        dampener: Dampener::MoveWeighted,
+        ..PmParams::preset("deribit_eth_2026-02-15").unwrap()
+    };
+    let m = portfolio_margin(&p, &[perp("-0.999487053")]).unwrap();
+    assert_eq!(m.aggregated_extended[0], w("0.035901752"));
+}
+
+/// The old docs' own examples of the legacy contingencies: call +10 and put
+/// -20 at one strike is net short 10, so 10 × 0.01 BTC; long 100 BTC of
+/// future A and short 100 of future B, so 1% × 100 BTC.
+#[test]
+fn legacy_contingency_examples() {
+    let p = PmParams::preset("deribit_btc_legacy_pre2019").unwrap();
+    let opt = |kind, size: &str| PmPosition {
+        name: "BTC-29MAR19-4000".into(),
+        instrument: PmInstrument::Option {
+            kind,
+            strike: 4_000.0,
+            t: 0.2,
+            forward: 4_000.0,
+            vol: 0.8,
+        },
+        size: w(size),
+    };
+    let m = portfolio_margin(
+        &p,
+        &[opt(OptionKind::Call, "10"), opt(OptionKind::Put, "-20")],
+    )
+    .unwrap();
+    assert_eq!(m.contingency, w("0.1"));
+    assert_eq!(m.roll_shock, Wad::ZERO);
+    assert_eq!(m.initial, m.maintenance);
+    let fut = |t: f64, size: &str| PmPosition {
+        name: "future".into(),
+        instrument: PmInstrument::Future { t },
+        size: w(size),
+    };
+    let m = portfolio_margin(&p, &[fut(0.1, "100"), fut(0.3, "-100")]).unwrap();
+    assert_eq!(m.contingency, w("1"));
+    // The two legs' price P&L cancels in every bucket.
+    assert_eq!(m.worst_case, Wad::ZERO);
+}
+
+#[test]
+fn presets_load_and_validate() {
+    let all = PmParams::presets();
+    assert_eq!(all.len(), 3);
+    for p in &all {
+        p.validate().unwrap();
+        assert_eq!(p.standard_scenarios().len(), 27, "{}", p.name);
+    }
+    let e = PmParams::preset("nope").unwrap_err().to_string();
+    assert!(e.contains("deribit_eth_2026-02-15"), "{e}");
+}
+
+#[test]
+fn vol_shock_follows_the_vega_power_term_structure() {
+    let p = PmParams::preset("deribit_btc_2024-06-17").unwrap();
+    let t30 = 30.0 / 365.0;
+    assert!((p.shocked_vol(0.6, t30, VolScenario::Up) - 0.9).abs() < 1e-15);
+    assert!((p.shocked_vol(0.6, t30, VolScenario::Down) - 0.45).abs() < 1e-15);
+    // The floor on the shocked-up IV.
+    assert_eq!(p.shocked_vol(0.2, t30, VolScenario::Up), 0.5);
+    // 15 days: short-term power 0.30; 120 days: long-term power 0.13.
+    let f15 = 2f64.powf(0.3);
+    assert!(
+        (p.shocked_vol(0.6, 15.0 / 365.0, VolScenario::Up) - 0.6 * (1.0 + 0.5 * f15)).abs() < 1e-15
+    );
+    let f120 = 0.25f64.powf(0.13);
+    assert!(
+        (p.shocked_vol(0.6, 120.0 / 365.0, VolScenario::Down) - 0.6 * (1.0 - 0.25 * f120)).abs()
+            < 1e-15
+    );
+    // Days before expiry the down shock is floored at zero vol.
+    assert_eq!(p.shocked_vol(0.6, 0.1 / 365.0, VolScenario::Down), 0.0);
+    // Legacy: absolute vol points, (30/DTE)^0.30 × 38%.
+    let l = PmParams::preset("deribit_btc_legacy_pre2019").unwrap();
+    assert!((l.shocked_vol(0.6, t30, VolScenario::Up) - 0.98).abs() < 1e-15);
+}
+
+fn option_position(r: &common::Row, size: &str) -> PmPosition {
+    PmPosition {
+        name: r.instrument.clone(),
+        instrument: PmInstrument::Option {
+            kind: r.kind,
+            strike: r.strike,
+            t: r.t,
+            forward: r.forward,
+            vol: r.iv,
+        },
+        size: w(size),
+    }
+}
+
+/// Books on the real BTC chain of 2026-02-05 21:29: a naked short call
+/// needs less under PM than under standard margin only when hedged, a long
+/// option never needs more than its premium, and the extended table binds
+/// for a large far-out-of-the-money short put only when undampened.
+#[test]
+fn books_on_the_real_chain() {
+    let Some(rows) = common::snapshot("20260205T212937Z") else {
+        return;
+    };
+    let find = |name: &str| {
+        rows.iter()
+            .find(|r| r.instrument == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let p = PmParams::preset("deribit_btc_2024-06-17").unwrap();
+    let sm = StandardMarginParams::deribit_inverse();
+
+    // Short 10 ATM calls of 27MAR26, naked and delta-hedged with the future.
+    let c = find("BTC-27MAR26-64000-C");
+    let naked = portfolio_margin(&p, &[option_position(c, "-10")]).unwrap();
+    let hedge = format!("{:.4}", 10.0 * c.delta);
+    let hedged = portfolio_margin(
+        &p,
+        &[
+            option_position(c, "-10"),
+            PmPosition {
+                name: "BTC-27MAR26".into(),
+                instrument: PmInstrument::Future { t: c.t },
+                size: w(&hedge),
+            },
+        ],
+    )
+    .unwrap();
+    let o = OptionMark {
+        kind: c.kind,
+        strike: w(&format!("{}", c.strike)),
+        underlying: w(&format!("{}", c.forward)),
+        mark: w(&c.mark_text),
+    };
+    let std_im = standard::position(&sm, &o, w("-10")).unwrap().initial;
+    println!(
+        "short 10 {}: PM IM naked {} (worst {:?}), hedged with {hedge} BTC of future {} (roll {}); standard IM {}",
+        c.instrument, naked.initial, naked.worst_scenario, hedged.initial, hedged.roll_shock, std_im
+    );
+    assert!(hedged.initial < naked.initial);
+    assert!(hedged.initial < std_im);
+    assert!(naked.maintenance < naked.initial);
+
+    // A long option's worst loss is at most its premium (vol down, price away).
+    let put = find("BTC-27FEB26-68000-P");
+    let long = portfolio_margin(&p, &[option_position(put, "5")]).unwrap();
+    let premium = 5.0 * put.mark;
+    println!(
+        "long 5 {}: PM IM {} vs premium {premium:.6}",
+        put.instrument, long.initial
+    );
+    assert!(long.worst_case.to_f64() <= premium * 1.01);
+
+    // Far-OTM short puts, 1,000 contracts: the -66% and -33% moves.
+    let far = find("BTC-27MAR26-20000-P");
+    let book = [option_position(far, "-1000")];
+    let damped = portfolio_margin(&p, &book).unwrap();
+    let undampened = PmParams {
+        dampener: Dampener::Undampened,
+        ..p.clone()
+    };
+    let raw = portfolio_margin(&undampened, &book).unwrap();
+    println!(
+        "short 1000 {}: PM IM dampened {} (worst {:?}), undampened {} (worst {:?}); extended pre-aggregated {:?}",
+        far.instrument,
+        damped.initial,
+        damped.worst_scenario.map(|s| s.price_move),
+        raw.initial,
+        raw.worst_scenario.map(|s| s.price_move),
+        raw.pre_aggregated_extended.iter().map(|v| v.to_string()).collect::<Vec<_>>()
+    );
+    assert!(!damped.worst_scenario.unwrap().extended);
+    assert!(raw.worst_scenario.unwrap().extended);
+    assert!(raw.initial > damped.initial);
+}
