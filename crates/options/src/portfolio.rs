@@ -51,6 +51,8 @@
 //! at 12 decimals ([`crate::money::coin_from_f64`]); sums, offsets,
 //! rounding, the roll shock and the margins are fixed point.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use shortfall_core::Wad;
 
@@ -257,7 +259,11 @@ impl PmParams {
     }
 
     /// The shocked IV of scenario `v`.
+    /// At expiry (`t = 0`) the volatility is irrelevant and kept as is.
     pub fn shocked_vol(&self, vol: f64, t: f64, v: VolScenario) -> f64 {
+        if t <= 0.0 {
+            return vol;
+        }
         let f = self.vega_factor(t);
         match (v, self.vol_shock) {
             (VolScenario::Same, _) => vol,
@@ -368,8 +374,10 @@ pub struct PmMargin {
     pub aggregated_extended: Vec<Wad>,
     /// The largest loss over the aggregated entries (zero if none loses).
     pub worst_case: Wad,
-    /// The scenario of the worst case (the first of equal ones; `None` if
-    /// nothing loses).
+    /// The scenario of the worst case (the first of equal ones in table
+    /// order; `None` if nothing loses). The capture names index 25 of 27 for
+    /// a perpetual whose three vol scenarios tie, so Deribit's tie rule or
+    /// order differs; only the amount is compared.
     pub worst_scenario: Option<Scenario>,
     pub roll_shock: Wad,
     pub contingency: Wad,
@@ -431,7 +439,7 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
     let mut ext_pnl = vec![Wad::ZERO; extended_scenarios.len()];
     let mut roll_shock = Wad::ZERO;
     // Legacy contingencies: net option position per (t, strike); futures legs.
-    let mut per_strike: Vec<((u64, u64), Wad)> = Vec::new();
+    let mut per_strike: BTreeMap<(u64, u64), Wad> = BTreeMap::new();
     let (mut fut_long, mut fut_short) = (Wad::ZERO, Wad::ZERO);
 
     for (index, pos) in positions.iter().enumerate() {
@@ -455,10 +463,8 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
                 }
                 let base = model.price_coin(kind, vol).map_err(err)?;
                 let key = (t.to_bits(), strike.to_bits());
-                match per_strike.iter_mut().find(|e| e.0 == key) {
-                    Some(e) => e.1 = sum(e.1, pos.size)?,
-                    None => per_strike.push((key, pos.size)),
-                }
+                let net = per_strike.entry(key).or_insert(Wad::ZERO);
+                *net = sum(*net, pos.size)?;
                 Some(OptionLeg {
                     model,
                     kind,
@@ -542,7 +548,7 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
 
     let mut contingency = Wad::ZERO;
     if p.net_short_option_per_strike.is_positive() {
-        for (_, net) in &per_strike {
+        for net in per_strike.values() {
             if net.is_negative() {
                 let short = Wad(net.0.checked_neg().ok_or_else(|| ovf("net short"))?);
                 let c = short

@@ -16,8 +16,9 @@
 //! names them.
 //!
 //! **In expiry**, at fixed `k`, between the two quoted expiries around `T`:
-//! linear in the call price by default, or linear in total variance; see
-//! [`ExpiryInterpolation`] for why the default is the price. Either is
+//! by default a convex combination of the two slices' call prices weighted
+//! so the at-the-money total variance is linear in `T`, or linear in total
+//! variance at every `k`; see [`ExpiryInterpolation`] for why. Either is
 //! non-decreasing in `T` exactly when the quoted slices are
 //! (`w_i(k) <= w_{i+1}(k)`), so the interpolation adds no calendar
 //! arbitrage; [`Surface::calendar_violations`] lists the data's own.
@@ -62,31 +63,40 @@ impl Default for SurfaceOptions {
 
 /// Interpolation between two quoted expiries at fixed log-moneyness `k`.
 ///
-/// Both are monotone in `T` exactly when the quoted slices are (the call
-/// price at fixed `k` grows with total variance), so neither adds calendar
-/// arbitrage. They differ in strike:
+/// - [`ExpiryInterpolation::ArbitrageFree`] (**default**): the normalised
+///   call price `C/F` is a convex combination of the two slices,
+///   `(1 - v) c_a(k) + v c_b(k)`, with one weight `v(T)` for every strike,
+///   chosen so that the **at-the-money total variance is linear in `T`**
+///   (`v` solves `C_atm(w_a + u (w_b - w_a)) = (1 - v) c_a(0) + v c_b(0)`,
+///   `u = (T - T_a)/(T_b - T_a)`). A convex combination of slices convex in
+///   `K/F` is convex, so it adds no butterfly arbitrage, provably; `v`
+///   grows with `T`, so it adds no calendar arbitrage where the slices have
+///   none. Away from the money the total variance is close to, not equal
+///   to, the linear one.
+/// - [`ExpiryInterpolation::TotalVariance`]: `w = σ²T` linear in `T` at
+///   every `k`, the market convention and the wording. A
+///   combination of two total-variance curves need not give convex prices
+///   (Gatheral and Jacquier, "Arbitrage-free SVI volatility surfaces",
+///   2014, interpolate prices for this reason); on the real chains of
+///   2026-02-05 21:29 it breaks convexity between every pair of BTC
+///   expiries, by up to 2e-7 (BTC) and 6e-7 (ETH) in second differences of
+///   `C/F` on a 1,000-step strike grid (`tests/surface.rs`).
 ///
-/// - [`ExpiryInterpolation::CallPrice`] (**default**): the normalised call
-///   price `C/F` linear in `T`. A convex combination of two slices convex in
-///   `K/F` is convex, so it adds no butterfly arbitrage either, provably.
-/// - [`ExpiryInterpolation::TotalVariance`]: `w = σ²T` linear in `T`, the
-///   market convention and the wording. A combination of two total
-///   variance curves need not give convex prices (Gatheral and Jacquier,
-///   "Arbitrage-free SVI volatility surfaces", 2014, interpolate prices for
-///   this reason); on the real BTC chain of 2026-02-05 21:29 it breaks
-///   convexity between every pair of expiries, by up to 2e-7 in second
-///   differences of `C/F` on a 1,000-step strike grid (`tests/surface.rs`).
+/// (Linear in the price with the calendar weight `u` would also be
+/// arbitrage-free, but it dips the at-the-money volatility below both
+/// neighbours: `√w` becomes linear in `T` instead of `w`.)
 ///
-/// The default is the one that keeps the surface free of both arbitrages,
-/// which is what a revaluation needs; total variance is still what the
-/// surface reports. Before the first expiry `CallPrice` starts from the
-/// intrinsic value at `T = 0` and `TotalVariance` keeps the first expiry's
-/// volatility; after the last, both keep the last expiry's volatility
-/// (marked extrapolated).
+/// The default keeps the surface free of both arbitrages, which is what a
+/// revaluation needs, and keeps the convention where it is quoted most.
+/// Before the first expiry the default combines the intrinsic value
+/// (`T = 0`) with the first slice the same way (so the at-the-money
+/// volatility is the first expiry's) and `TotalVariance` keeps the first
+/// expiry's volatility at every `k`; after the last, both keep the last
+/// expiry's volatility (marked extrapolated).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ExpiryInterpolation {
     #[default]
-    CallPrice,
+    ArbitrageFree,
     TotalVariance,
 }
 
@@ -136,6 +146,10 @@ pub struct Slice {
     pub nodes: Vec<Node>,
     /// Strikes dropped by the butterfly repair.
     pub dropped: Vec<f64>,
+    /// At-the-money (`k = 0`) normalised call price and total variance
+    /// (flat total variance if the money lies outside the strikes).
+    pub atm_c: f64,
+    pub atm_w: f64,
 }
 
 /// A surface value.
@@ -228,12 +242,22 @@ impl Slice {
             nodes = kept;
             dropped = gone;
         }
-        Ok(Slice {
+        let mut slice = Slice {
             t,
             forward,
             nodes,
             dropped,
-        })
+            atm_c: 0.0,
+            atm_w: 0.0,
+        };
+        slice.atm_w = slice.total_variance(0.0)?.w;
+        slice.atm_c = slice.call_price(0.0).0;
+        Ok(slice)
+    }
+
+    /// Whether `k` lies within the quoted strikes.
+    pub fn covers(&self, k: f64) -> bool {
+        k >= self.nodes[0].k && k <= self.nodes[self.nodes.len() - 1].k
     }
 
     /// Normalised call price `C/F` at `k`, and whether it is extrapolated.
@@ -308,6 +332,17 @@ impl Slice {
         }
         out
     }
+}
+
+/// The weight `v` of the far slice that makes the at-the-money total
+/// variance linear in `T` (`u` the calendar weight); `u` itself where the
+/// at-the-money prices do not increase (a calendar violation in the data).
+fn atm_weight(ca: f64, cb: f64, wa: f64, wb: f64, u: f64) -> f64 {
+    if cb <= ca || wb < wa {
+        return u;
+    }
+    let c = black_norm_call(1.0, wa + u * (wb - wa));
+    ((c - ca) / (cb - ca)).clamp(0.0, 1.0)
 }
 
 /// Black-76 call on a forward of 1 with total variance `w`.
@@ -401,9 +436,13 @@ impl Surface {
         }
         let s = &self.slices;
         let j = s.partition_point(|sl| sl.t < t);
+        // Outside a slice's strikes the total variance is flat: no price
+        // interpolation (and no implied-volatility solve) is involved.
         if j < s.len() && s[j].t == t {
-            let (c, ex) = s[j].call_price(k);
-            return Ok((Value::C(c), ex));
+            if !s[j].covers(k) {
+                return Ok((Value::W(s[j].total_variance(k)?.w), true));
+            }
+            return Ok((Value::C(s[j].call_price(k).0), false));
         }
         if j == s.len() {
             // After the last expiry: its implied volatility (w ∝ t).
@@ -418,12 +457,13 @@ impl Surface {
                     let p = sl.total_variance(k)?;
                     (Value::W(p.w * t / sl.t), p.extrapolated)
                 }
-                ExpiryInterpolation::CallPrice => {
-                    // Linear in price from the intrinsic value at t = 0.
+                ExpiryInterpolation::ArbitrageFree => {
+                    // From the intrinsic value at t = 0 (at the money: zero).
                     let u = t / sl.t;
+                    let v = atm_weight(0.0, sl.atm_c, 0.0, sl.atm_w, u);
                     let (c, ex) = sl.call_price(k);
                     let intrinsic = (1.0 - k.exp()).max(0.0);
-                    (Value::C(intrinsic + u * (c - intrinsic)), ex)
+                    (Value::C(intrinsic + v * (c - intrinsic)), ex)
                 }
             });
         }
@@ -437,9 +477,10 @@ impl Surface {
                     pa.extrapolated || pb.extrapolated,
                 )
             }
-            ExpiryInterpolation::CallPrice => {
+            ExpiryInterpolation::ArbitrageFree => {
+                let v = atm_weight(a.atm_c, b.atm_c, a.atm_w, b.atm_w, u);
                 let ((ca, ea), (cb, eb)) = (a.call_price(k), b.call_price(k));
-                (Value::C(ca + u * (cb - ca)), ea || eb)
+                (Value::C(ca + v * (cb - ca)), ea || eb)
             }
         })
     }
@@ -464,8 +505,19 @@ impl Surface {
                     }
                 }
                 let model = Black76::new(1.0, k.exp(), t).map_err(IvError::from)?;
-                let vol = implied_vol(&model, OptionKind::Call, c)?;
-                vol * vol * t
+                match implied_vol(&model, OptionKind::Call, c) {
+                    Ok(vol) => vol * vol * t,
+                    // Far outside the strikes a price can lose its time value
+                    // to rounding; there the flat total variance is the answer.
+                    Err(_) if extrapolated => {
+                        let tv = Surface {
+                            slices: self.slices.clone(),
+                            expiry: ExpiryInterpolation::TotalVariance,
+                        };
+                        return tv.point(k, t);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
         };
         Ok(Point {

@@ -181,10 +181,10 @@ fn option_position(r: &common::Row, size: &str) -> PmPosition {
     }
 }
 
-/// Books on the real BTC chain of 2026-02-05 21:29: a naked short call
-/// needs less under PM than under standard margin only when hedged, a long
-/// option never needs more than its premium, and the extended table binds
-/// for a large far-out-of-the-money short put only when undampened.
+/// Books on the real BTC chain of 2026-02-05 21:29: a delta hedge lowers a
+/// short call's PM below both its naked PM and its standard margin, a long
+/// option's worst loss stays within its premium, and the extended table
+/// binds for a large far-out-of-the-money short put only when undampened.
 #[test]
 fn books_on_the_real_chain() {
     let Some(rows) = common::snapshot("20260205T212937Z") else {
@@ -238,6 +238,7 @@ fn books_on_the_real_chain() {
         put.instrument, long.initial
     );
     assert!(long.worst_case.to_f64() <= premium * 1.01);
+    assert!(long.worst_case.is_positive());
 
     // Far-OTM short puts, 1,000 contracts: the -66% and -33% moves.
     let far = find("BTC-27MAR26-20000-P");

@@ -109,7 +109,7 @@ proptest! {
     fn arbitrage_free_chain_stays_arbitrage_free(m in mixture(), (ts, xs) in grid(), probe in 0.0f64..1.0, tu in 0.0f64..1.0) {
         let q = quotes(&m, &ts, &xs);
         prop_assume!(q.len() >= 4);
-        for expiry in [ExpiryInterpolation::CallPrice, ExpiryInterpolation::TotalVariance] {
+        for expiry in [ExpiryInterpolation::ArbitrageFree, ExpiryInterpolation::TotalVariance] {
             let s = Surface::build(&q, SurfaceOptions { expiry, ..Default::default() }).unwrap();
             for sl in s.slices() {
                 let (k0, k1) = (sl.nodes[0].k, sl.nodes[sl.nodes.len() - 1].k);
@@ -131,7 +131,7 @@ proptest! {
                 prop_assert!(w >= prev - 1e-12, "{expiry:?}: w falls at k={k} t={t}: {prev} -> {w}");
                 prev = w;
             }
-            if expiry == ExpiryInterpolation::CallPrice {
+            if expiry == ExpiryInterpolation::ArbitrageFree {
                 // Butterfly between expiries, and before the first one.
                 for t in [ts[0] * tu, ts[0] + (ts[1] - ts[0]) * tu] {
                     prop_assume!(t > 0.0);
@@ -140,6 +140,20 @@ proptest! {
                 }
             }
         }
+    }
+
+    /// At the money the default is linear in total variance, like the
+    /// convention, at any time up to the last expiry.
+    #[test]
+    fn at_the_money_total_variance_is_linear_in_expiry(m in mixture(), (ts, xs) in grid(), tu in 0.0f64..1.0) {
+        let q = quotes(&m, &ts, &xs);
+        let af = Surface::build(&q, SurfaceOptions::default()).unwrap();
+        let tv = Surface::build(&q, SurfaceOptions { expiry: ExpiryInterpolation::TotalVariance, ..Default::default() }).unwrap();
+        prop_assume!(af.slices().len() >= 2 && af.slices().iter().all(|sl| sl.covers(0.0)));
+        let last = af.slices()[af.slices().len() - 1].t;
+        let t = (last * tu).max(1e-4);
+        let (a, b) = (af.point(0.0, t).unwrap().w, tv.point(0.0, t).unwrap().w);
+        prop_assert!((a - b).abs() <= 1e-10 * b.max(1e-6), "t={t}: {a} vs {b}");
     }
 
     /// On arbitrary noisy vols: the repaired slices are convex in strike
@@ -308,5 +322,66 @@ fn real_snapshot_surface() {
             "{cur}: front expiry t={:.4} ATM vol {:.3}",
             front.t, atm.vol
         );
+    }
+}
+
+/// Far outside the strikes, between and beyond expiries, the surface answers
+/// with the flat total variance, marked extrapolated.
+#[test]
+fn far_extrapolation_answers_flat_total_variance() {
+    let q = |t: f64, strike: f64, vol: f64| SurfaceQuote {
+        t,
+        forward: 100.0,
+        strike,
+        kind: if strike >= 100.0 {
+            OptionKind::Call
+        } else {
+            OptionKind::Put
+        },
+        vol,
+    };
+    let quotes = [
+        q(0.1, 80.0, 0.9),
+        q(0.1, 100.0, 0.7),
+        q(0.1, 120.0, 0.8),
+        q(0.5, 80.0, 0.8),
+        q(0.5, 100.0, 0.65),
+        q(0.5, 120.0, 0.7),
+    ];
+    for expiry in [
+        ExpiryInterpolation::ArbitrageFree,
+        ExpiryInterpolation::TotalVariance,
+    ] {
+        let s = Surface::build(
+            &quotes,
+            SurfaceOptions {
+                expiry,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        for (k, t) in [
+            (-6.0, 0.3),
+            (6.0, 0.3),
+            (6.0, 0.05),
+            (-6.0, 2.0),
+            (3.0, 0.1),
+        ] {
+            let p = s.point(k, t).unwrap();
+            assert!(p.extrapolated, "{expiry:?} {k} {t}");
+            assert!(p.vol > 0.6 && p.vol < 1.0, "{expiry:?} {k} {t}: {}", p.vol);
+        }
+        // At the money both are linear in total variance: (0.049 + 0.21125)/2
+        // over 0.3 years.
+        let inside = s.point(0.0, 0.3).unwrap();
+        assert!(!inside.extrapolated);
+        assert!(
+            (inside.w - 0.130125).abs() < 1e-12,
+            "{expiry:?}: {}",
+            inside.w
+        );
+        // And at the money before the first expiry: the first expiry's vol.
+        let early = s.point(0.0, 0.05).unwrap();
+        assert!((early.vol - 0.7).abs() < 1e-9, "{expiry:?}: {}", early.vol);
     }
 }
