@@ -96,3 +96,20 @@ pub fn snapshot(stamp: &str) -> Option<Vec<Row>> {
 
 /// Three snapshots: before, inside and after the crash of 2026-02-05.
 pub const STAMPS: [&str; 3] = ["20260203T213503Z", "20260205T212937Z", "20260209T213830Z"];
+
+/// Every snapshot stamp in the folder, in time order.
+pub fn all_stamps() -> Option<Vec<String>> {
+    let dir = chain_dir()?;
+    let mut out: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read chain folder")
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            let stamp = name
+                .strip_prefix("deribit_options_snapshot_")?
+                .strip_suffix(".csv")?;
+            Some(stamp.to_string())
+        })
+        .collect();
+    out.sort();
+    Some(out)
+}
