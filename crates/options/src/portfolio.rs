@@ -28,12 +28,16 @@
 //!   [`Dampener`].
 //! - **Aggregation**: gains (positive entries) count `pnl_offset` of their
 //!   value, at most `max_offsetable_pnl` [D: ETH 0.6 × 0.219400 = 0.131640;
-//!   BTC `pnl_offset = 0` zeroes them]. Entries are rounded to
-//!   `risk_vector_decimals` (9) [D: the capture's maintenance margin
-//!   0.125969249812 is 0.8 × (0.152464127 + 0.004997435265), the worst case
-//!   at 9 decimals plus the roll shock, not 0.8 × the unrounded sum].
+//!   BTC `pnl_offset = 0` zeroes them]. The vectors are not rounded (the
+//!   capture prints them in full f64 precision).
 //! - **Worst case** = the largest loss over all aggregated entries (zero if
-//!   none loses).
+//!   none loses); it enters the margin rounded to `worst_case_decimals` (9)
+//!   [D: the capture's `risk_matrix_margin` 0.157461562265 is 0.152464127
+//!   + 0.004997435265, the worst case 0.15246412672881357 at 9 decimals plus
+//!   the roll shock, and its maintenance margin 0.125969249812 is 0.8 times
+//!   that; the unrounded sum would give 0.157461561994 and 0.125969249595.
+//!   Half up and up give the same 9 decimals there; we round half away from
+//!   zero].
 //! - **Roll shock** = Σ over futures and perpetuals of `|q| ×
 //!   max(min_annualised_move, annualised_move_risk × T)` [D: the T-scaling
 //!   is our inference; a perpetual has T = 0, so the floor applies, which
@@ -127,8 +131,9 @@ pub struct PmParams {
     pub pnl_offset: Wad,
     pub max_offsetable_pnl: Wad,
     pub mm_factor: Wad,
-    /// Decimals the risk vectors are rounded to (`None`: not rounded).
-    pub risk_vector_decimals: Option<u32>,
+    /// Decimals the worst case is rounded to before the roll shock is
+    /// added (`None`: not rounded).
+    pub worst_case_decimals: Option<u32>,
     /// Legacy contingency: coin per net short option contract per strike.
     #[serde(default)]
     pub net_short_option_per_strike: Wad,
@@ -240,8 +245,8 @@ impl PmParams {
                 return bad(format!("{n} {v} is negative"));
             }
         }
-        if matches!(self.risk_vector_decimals, Some(d) if d > 18) {
-            return bad("risk_vector_decimals above 18".into());
+        if matches!(self.worst_case_decimals, Some(d) if d > 18) {
+            return bad("worst_case_decimals above 18".into());
         }
         Ok(())
     }
@@ -372,7 +377,8 @@ pub struct PmMargin {
     pub pre_aggregated_extended: Vec<Wad>,
     pub aggregated_standard: Vec<Wad>,
     pub aggregated_extended: Vec<Wad>,
-    /// The largest loss over the aggregated entries (zero if none loses).
+    /// The largest loss over the aggregated entries (zero if none loses),
+    /// unrounded; the margin adds it rounded to `worst_case_decimals`.
     pub worst_case: Wad,
     /// The scenario of the worst case (the first of equal ones in table
     /// order; `None` if nothing loses). The capture names index 25 of 27 for
@@ -381,6 +387,8 @@ pub struct PmMargin {
     pub worst_scenario: Option<Scenario>,
     pub roll_shock: Wad,
     pub contingency: Wad,
+    /// Worst case (rounded) + roll shock + contingency: Deribit's
+    /// `risk_matrix_margin` (its `initial_margin` prints it at 9 decimals).
     pub initial: Wad,
     pub maintenance: Wad,
 }
@@ -505,10 +513,6 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
         }
     }
 
-    let round = |w: Wad| match p.risk_vector_decimals {
-        Some(d) => round_to(w, d),
-        None => w,
-    };
     let offset = |w: Wad| -> Result<Wad, PmError> {
         if w.is_positive() {
             let g = w
@@ -521,7 +525,7 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
     };
     let aggregated_standard = std_pnl
         .iter()
-        .map(|w| offset(*w).map(round))
+        .map(|w| offset(*w))
         .collect::<Result<Vec<_>, _>>()?;
     let mut aggregated_extended = Vec::with_capacity(ext_pnl.len());
     for (w, s) in ext_pnl.iter().zip(&extended_scenarios) {
@@ -529,7 +533,7 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
             .checked_mul(p.extended_table_factor)
             .ok_or_else(|| ovf("extended_table_factor"))?;
         let damped = dampen(p, scaled, s.price_move)?;
-        aggregated_extended.push(round(offset(damped)?));
+        aggregated_extended.push(offset(damped)?);
     }
 
     let mut worst_case = Wad::ZERO;
@@ -566,13 +570,17 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
         contingency = sum(contingency, c)?;
     }
 
-    let initial = sum(sum(worst_case, roll_shock)?, contingency)?;
+    let worst_rounded = match p.worst_case_decimals {
+        Some(d) => round_to(worst_case, d),
+        None => worst_case,
+    };
+    let initial = sum(sum(worst_rounded, roll_shock)?, contingency)?;
     let maintenance = initial
         .checked_mul(p.mm_factor)
         .ok_or_else(|| ovf("maintenance"))?;
     Ok(PmMargin {
-        pre_aggregated_standard: std_pnl.iter().map(|w| round(*w)).collect(),
-        pre_aggregated_extended: ext_pnl.iter().map(|w| round(*w)).collect(),
+        pre_aggregated_standard: std_pnl,
+        pre_aggregated_extended: ext_pnl,
         standard_scenarios,
         extended_scenarios,
         aggregated_standard,
