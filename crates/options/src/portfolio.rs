@@ -4,7 +4,7 @@
 //!
 //! What each part rests on (OPTIONS_MARGIN.md §1, tags as there):
 //!
-//! - **Standard table** [P]: the underlying moves by `price_range × k /
+//! - **Standard table** \[P\]: the underlying moves by `price_range × k /
 //!   buckets_count`, `k = -n..=n` (nine buckets for `n = 4`), each with the
 //!   volatility up, same and down: 27 scenarios, in that order here.
 //! - **Volatility shock** [S for the formula, P for the names]: with
@@ -18,34 +18,34 @@
 //!   bucket, at the shocked IV, in coin (USD value / shocked forward), the
 //!   P&L against the unshocked model value (so the zero bucket at the same
 //!   vol is exactly zero). An inverse future or perpetual of `q` coin
-//!   (USD notional / price) gains `q (1 - 1/(1+m))` [D: reproduces the ETH
+//!   (USD notional / price) gains `q (1 - 1/(1+m))` \[D: reproduces the ETH
 //!   perpetual vector of the capture to 1e-9 at all nine buckets].
 //! - **Extended table** [P structure]: moves such as -66% ... +500%, on the
 //!   volatility-up side only, times `extended_table_factor`, then a
-//!   dampener. Futures enter at the move clamped to ±price_range [D: the
+//!   dampener. Futures enter at the move clamped to ±price_range \[D: the
 //!   capture's pre-aggregated extended entries of a perpetual equal its
 //!   edge buckets]. The dampener's formula is not published: see
 //!   [`Dampener`].
 //! - **Aggregation**: gains (positive entries) count `pnl_offset` of their
-//!   value, at most `max_offsetable_pnl` [D: ETH 0.6 × 0.219400 = 0.131640;
+//!   value, at most `max_offsetable_pnl` \[D: ETH 0.6 × 0.219400 = 0.131640;
 //!   BTC `pnl_offset = 0` zeroes them]. The vectors are not rounded (the
 //!   capture prints them in full f64 precision).
 //! - **Worst case** = the largest loss over all aggregated entries (zero if
 //!   none loses); it enters the margin rounded to `worst_case_decimals` (9)
-//!   [D: the capture's `risk_matrix_margin` 0.157461562265 is 0.152464127
-//!   + 0.004997435265, the worst case 0.15246412672881357 at 9 decimals plus
-//!   the roll shock, and its maintenance margin 0.125969249812 is 0.8 times
-//!   that; the unrounded sum would give 0.157461561994 and 0.125969249595.
-//!   Half up and up give the same 9 decimals there; we round half away from
-//!   zero].
+//!   \[D: the capture's `risk_matrix_margin` 0.157461562265 is 0.152464127
+//!   plus 0.004997435265, the worst case 0.15246412672881357 at 9 decimals
+//!   plus the roll shock, and its maintenance margin 0.125969249812 is 0.8
+//!   times that; the unrounded sum would give 0.157461561994 and
+//!   0.125969249595. Half up and up give the same 9 decimals there; we round
+//!   half away from zero].
 //! - **Roll shock** = Σ over futures and perpetuals of `|q| ×
-//!   max(min_annualised_move, annualised_move_risk × T)` [D: the T-scaling
+//!   max(min_annualised_move, annualised_move_risk × T)` \[D: the T-scaling
 //!   is our inference; a perpetual has T = 0, so the floor applies, which
 //!   reproduces 0.999487053 × 0.005 = 0.004997435265].
-//! - **Contingencies** (legacy preset only) [P, old docs]: a charge per net
+//! - **Contingencies** (legacy preset only) \[P, old docs]: a charge per net
 //!   short option per strike and a rate on offsetting futures.
 //! - **IM** = worst case + roll shock + contingencies; **MM** = `mm_factor`
-//!   × IM [P: 0.8; the capture's figures reproduce].
+//!   × IM \[P: 0.8; the capture's figures reproduce].
 //!
 //! Not modelled: the delta shock (`max_delta_shock`,
 //! `delta_total_liq_shock_threshold`, `m_inc`: no formula found; zero in
@@ -79,14 +79,14 @@ pub enum VolShock {
 ///
 /// - [`Dampener::Deductible`] (**default**): each extended entry shrinks
 ///   toward zero by `(|move| / price_range - 1) × extended_dampener` coin,
-///   `sign(p) × max(|p| - d, 0)` (a GitHub re-implementation [S,
+///   `sign(p) × max(|p| - d, 0)` (a GitHub re-implementation \[S,
 ///   unverified]). It is the only candidate that reproduces the capture's
 ///   aggregated extended vector: a short ETH perpetual's pre-aggregated
 ///   entries (0.2194 twice, -0.1525 six times) all aggregate to 0, and it
 ///   matches the support article's intent (extended P&L matters only for
 ///   large positions). Hence the default.
 /// - [`Dampener::MoveWeighted`]: each entry weighted by `price_range /
-///   |move|` (Paradex, a Deribit-style clone [S]). It gives the capture's
+///   |move|` (Paradex, a Deribit-style clone \[S\]). It gives the capture's
 ///   initial margin but not its aggregated extended vector (its entries stay
 ///   non-zero, e.g. 0.6 × 0.18/0.66 × 0.2194 = 0.0359 on the first).
 /// - [`Dampener::Undampened`]: the entries as they are, a bound for

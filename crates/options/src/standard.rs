@@ -1,7 +1,7 @@
 //! Deribit standard margin for inverse (coin-settled) options, per contract
 //! of one coin, in coin, in fixed point.
 //!
-//! The formula (OPTIONS_MARGIN.md §2, [S]: the same in TSLab's Deribit
+//! The formula (OPTIONS_MARGIN.md §2, \[S\]: the same in TSLab's Deribit
 //! connector docs, bit.com's coin-margined options page, OKEx's 2020
 //! options page and Aevo's clone; Deribit's own current article was not
 //! found):
