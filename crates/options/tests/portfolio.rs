@@ -285,3 +285,69 @@ fn books_on_the_real_chain() {
     assert!(raw.worst_scenario.unwrap().extended);
     assert!(raw.initial > damped.initial);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn one_option(kind: OptionKind, x: f64, t: f64, vol: f64, size: &str) -> PmPosition {
+        PmPosition {
+            name: "opt".into(),
+            instrument: PmInstrument::Option {
+                kind,
+                strike: 64_000.0 * x,
+                t,
+                forward: 64_000.0,
+                vol,
+            },
+            size: w(size),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// For one option under every preset and dampener: a long never
+        /// loses more than its premium; a short loses at least what the
+        /// zero-move, vol-up scenario takes; MM = mm_factor × IM; doubling
+        /// the size doubles the worst case (to the money boundary) when it
+        /// lies in the standard table (the deductible dampener is not
+        /// homogeneous).
+        #[test]
+        fn single_option_invariants(
+            call in any::<bool>(),
+            x in 0.3f64..3.0,
+            days in 0.1f64..400.0,
+            vol in 0.1f64..3.0,
+            lots in 1u32..500,
+            preset in 0usize..3,
+            dampener in 0usize..3,
+        ) {
+            let kind = if call { OptionKind::Call } else { OptionKind::Put };
+            let t = days / 365.0;
+            let mut p = PmParams::presets().swap_remove(preset);
+            p.dampener = [Dampener::Deductible, Dampener::MoveWeighted, Dampener::Undampened][dampener];
+            let size = format!("{}", lots as f64 / 10.0);
+            let long = portfolio_margin(&p, &[one_option(kind, x, t, vol, &size)]).unwrap();
+            let premium = shortfall_options::Black76::new(64_000.0, 64_000.0 * x, t)
+                .unwrap()
+                .price_coin(kind, vol)
+                .unwrap()
+                * lots as f64
+                / 10.0;
+            prop_assert!(long.worst_case.to_f64() <= premium + 1e-9, "{} > {premium}", long.worst_case);
+            prop_assert_eq!(long.maintenance, long.initial.checked_mul(p.mm_factor).unwrap());
+
+            let short = portfolio_margin(&p, &[one_option(kind, x, t, vol, &format!("-{size}"))]).unwrap();
+            let zero_up = short.standard_scenarios.iter().position(|s| s.price_move == 0.0 && s.vol == VolScenario::Up).unwrap();
+            prop_assert!(short.worst_case >= Wad(-short.aggregated_standard[zero_up].0));
+            prop_assert!(short.initial >= short.worst_case.checked_sub(w("0.000000001")).unwrap());
+
+            let double = portfolio_margin(&p, &[one_option(kind, x, t, vol, &format!("-{}", lots as f64 / 5.0))]).unwrap();
+            let standard = |m: &shortfall_options::PmMargin| m.worst_scenario.is_none_or(|s| !s.extended);
+            prop_assume!(standard(&short) && standard(&double));
+            let diff = (double.worst_case.to_f64() - 2.0 * short.worst_case.to_f64()).abs();
+            prop_assert!(diff <= 1e-11, "worst case not homogeneous: {} vs 2 × {}", double.worst_case, short.worst_case);
+        }
+    }
+}
