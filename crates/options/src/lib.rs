@@ -24,6 +24,6 @@ pub use standard::{OptionMark, Requirement, StandardMarginError, StandardMarginP
 pub mod portfolio;
 
 pub use portfolio::{
-    portfolio_margin, Dampener, PmError, PmInstrument, PmMargin, PmParams, PmPosition, Scenario,
-    VolScenario, VolShock,
+    largest_margin_reduction, portfolio_margin, Dampener, PmError, PmInstrument, PmMargin,
+    PmParams, PmPosition, Scenario, VolScenario, VolShock,
 };

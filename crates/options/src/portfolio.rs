@@ -160,7 +160,7 @@ pub enum PmError {
     UnknownPreset(String, String),
     #[error("portfolio-margin parameters `{name}`: {what}")]
     Params { name: String, what: String },
-    #[error("position {index} ({name}): {source}")]
+    #[error("position {index} ({name:?}): {source}")]
     Position {
         index: usize,
         name: String,
@@ -385,6 +385,11 @@ pub struct PmMargin {
     /// a perpetual whose three vol scenarios tie, so Deribit's tie rule or
     /// order differs; only the amount is compared.
     pub worst_scenario: Option<Scenario>,
+    /// Each position's own P&L in the worst scenario (before offset,
+    /// factor and dampener), in the order given; zeros if nothing loses.
+    /// An attribution of the worst loss, not a liquidation order (see
+    /// [`largest_margin_reduction`]).
+    pub worst_contributions: Vec<Wad>,
     pub roll_shock: Wad,
     pub contingency: Wad,
     /// Worst case (rounded) + roll shock + contingency: Deribit's
@@ -444,6 +449,8 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
     let standard_scenarios = p.standard_scenarios();
     let extended_scenarios = p.extended_scenarios();
     let mut std_pnl = vec![Wad::ZERO; standard_scenarios.len()];
+    // Each position's P&L per scenario (standard, then extended).
+    let mut per_position: Vec<Vec<Wad>> = Vec::with_capacity(positions.len());
     let mut ext_pnl = vec![Wad::ZERO; extended_scenarios.len()];
     let mut roll_shock = Wad::ZERO;
     // Legacy contingencies: net option position per (t, strike); futures legs.
@@ -503,14 +510,18 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
                 None
             }
         };
+        let mut own = Vec::with_capacity(standard_scenarios.len() + extended_scenarios.len());
         for (acc, s) in std_pnl.iter_mut().zip(&standard_scenarios) {
-            let u = unit_pnl(p, leg.as_ref(), s).map_err(err)?;
-            *acc = sum(*acc, coin_from_f64(size * u)?)?;
+            let v = coin_from_f64(size * unit_pnl(p, leg.as_ref(), s).map_err(err)?)?;
+            *acc = sum(*acc, v)?;
+            own.push(v);
         }
         for (acc, s) in ext_pnl.iter_mut().zip(&extended_scenarios) {
-            let u = unit_pnl(p, leg.as_ref(), s).map_err(err)?;
-            *acc = sum(*acc, coin_from_f64(size * u)?)?;
+            let v = coin_from_f64(size * unit_pnl(p, leg.as_ref(), s).map_err(err)?)?;
+            *acc = sum(*acc, v)?;
+            own.push(v);
         }
+        per_position.push(own);
     }
 
     let offset = |w: Wad| -> Result<Wad, PmError> {
@@ -538,17 +549,24 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
 
     let mut worst_case = Wad::ZERO;
     let mut worst_scenario = None;
-    for (w, s) in aggregated_standard
+    let mut worst_index = None;
+    for (i, (w, s)) in aggregated_standard
         .iter()
         .zip(&standard_scenarios)
         .chain(aggregated_extended.iter().zip(&extended_scenarios))
+        .enumerate()
     {
         let loss = Wad(w.0.checked_neg().ok_or_else(|| ovf("loss"))?);
         if loss > worst_case {
             worst_case = loss;
             worst_scenario = Some(*s);
+            worst_index = Some(i);
         }
     }
+    let worst_contributions = match worst_index {
+        Some(i) => per_position.iter().map(|own| own[i]).collect(),
+        None => vec![Wad::ZERO; positions.len()],
+    };
 
     let mut contingency = Wad::ZERO;
     if p.net_short_option_per_strike.is_positive() {
@@ -587,6 +605,7 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
         aggregated_extended,
         worst_case,
         worst_scenario,
+        worst_contributions,
         roll_shock,
         contingency,
         initial,
@@ -615,4 +634,41 @@ fn dampen(p: &PmParams, w: Wad, price_move: f64) -> Result<Wad, PmError> {
             }
         }
     })
+}
+
+/// The position whose removal lowers the initial margin most, and by how
+/// much; `None` if no removal lowers it.
+///
+/// Since the 1 August 2023 release Deribit's PM liquidation closes "the
+/// instrument that contributes most to the risk matrix" first, then hedges
+/// delta with the perpetual \[P\]. The sources do not define the
+/// contribution. We read it as the margin the position costs, `IM(book) -
+/// IM(book without it)`: reading it as the position's own loss in the
+/// worst scenario ([`PmMargin::worst_contributions`]) would close a delta
+/// hedge before the short option it hedges and raise the margin (10 short
+/// 27MAR26 64,000 calls hedged with 5.52 BTC of the future on 2026-02-05
+/// 21:29: the future loses most at -16%, yet closing it lifts the IM from
+/// 0.95 to 1.17 BTC; closing the calls lifts it to 1.11, so neither is a
+/// candidate and the liquidation falls back to the delta hedge;
+/// `tests/portfolio.rs`).
+pub fn largest_margin_reduction(
+    p: &PmParams,
+    positions: &[PmPosition],
+) -> Result<Option<(usize, Wad)>, PmError> {
+    let full = portfolio_margin(p, positions)?.initial;
+    let mut best: Option<(usize, Wad)> = None;
+    let mut rest: Vec<PmPosition> = Vec::with_capacity(positions.len());
+    for i in 0..positions.len() {
+        rest.clear();
+        rest.extend(positions[..i].iter().cloned());
+        rest.extend(positions[i + 1..].iter().cloned());
+        let without = portfolio_margin(p, &rest)?.initial;
+        let cut = full
+            .checked_sub(without)
+            .ok_or_else(|| ovf("margin reduction"))?;
+        if cut.is_positive() && best.is_none_or(|(_, b)| cut > b) {
+            best = Some((i, cut));
+        }
+    }
+    Ok(best)
 }

@@ -8,8 +8,8 @@ use shortfall_core::Wad;
 use shortfall_options::portfolio::inverse_future_pnl;
 use shortfall_options::standard;
 use shortfall_options::{
-    portfolio_margin, Dampener, OptionKind, OptionMark, PmInstrument, PmParams, PmPosition,
-    StandardMarginParams, VolScenario,
+    largest_margin_reduction, portfolio_margin, Dampener, OptionKind, OptionMark, PmInstrument,
+    PmParams, PmPosition, StandardMarginParams, VolScenario,
 };
 
 fn w(s: &str) -> Wad {
@@ -225,18 +225,15 @@ fn books_on_the_real_chain() {
     let c = find("BTC-27MAR26-64000-C");
     let naked = portfolio_margin(&p, &[option_position(c, "-10")]).unwrap();
     let hedge = format!("{:.4}", 10.0 * c.delta);
-    let hedged = portfolio_margin(
-        &p,
-        &[
-            option_position(c, "-10"),
-            PmPosition {
-                name: "BTC-27MAR26".into(),
-                instrument: PmInstrument::Future { t: c.t },
-                size: w(&hedge),
-            },
-        ],
-    )
-    .unwrap();
+    let hedged_book = [
+        option_position(c, "-10"),
+        PmPosition {
+            name: "BTC-27MAR26".into(),
+            instrument: PmInstrument::Future { t: c.t },
+            size: w(&hedge),
+        },
+    ];
+    let hedged = portfolio_margin(&p, &hedged_book).unwrap();
     let o = OptionMark {
         kind: c.kind,
         strike: w(&format!("{}", c.strike)),
@@ -249,6 +246,39 @@ fn books_on_the_real_chain() {
         c.instrument, naked.initial, naked.worst_scenario, hedged.initial, hedged.roll_shock, std_im
     );
     assert!(hedged.initial < naked.initial);
+    // In the worst scenario (-16%) the hedge is what loses most.
+    let worst_loser = (0..2)
+        .min_by_key(|i| hedged.worst_contributions[*i])
+        .unwrap();
+    assert_eq!(worst_loser, 1);
+    // Closing either leg raises the margin: no candidate (Deribit falls
+    // back to a delta hedge).
+    assert_eq!(largest_margin_reduction(&p, &hedged_book).unwrap(), None);
+    // Add 10 short puts of 27FEB26 68,000: closing them lowers it most.
+    let mut book = hedged_book.to_vec();
+    book.push(option_position(find("BTC-27FEB26-68000-P"), "-10"));
+    let (first, cut) = largest_margin_reduction(&p, &book).unwrap().unwrap();
+    let full = portfolio_margin(&p, &book).unwrap().initial;
+    println!(
+        "hedged book + 10 short 27FEB26 68k puts: IM {full}; close {} first (IM falls by {cut})",
+        book[first].name
+    );
+    assert_eq!(first, 2);
+    assert_eq!(cut, full.checked_sub(hedged.initial).unwrap());
+    let total: i128 = hedged.worst_contributions.iter().map(|c| c.0).sum();
+    let i = hedged
+        .standard_scenarios
+        .iter()
+        .chain(&hedged.extended_scenarios)
+        .position(|s| Some(*s) == hedged.worst_scenario)
+        .unwrap();
+    let pre = hedged
+        .pre_aggregated_standard
+        .iter()
+        .chain(&hedged.pre_aggregated_extended)
+        .nth(i)
+        .unwrap();
+    assert_eq!(Wad(total), *pre);
     assert!(hedged.initial < std_im);
     assert!(naked.maintenance < naked.initial);
 
