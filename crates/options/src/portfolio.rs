@@ -39,9 +39,11 @@
 //!   0.125969249595. Half up and up give the same 9 decimals there; we round
 //!   half away from zero].
 //! - **Roll shock** = Σ over futures and perpetuals of `|q| ×
-//!   max(min_annualised_move, annualised_move_risk × T)` \[D: the T-scaling
-//!   is our inference; a perpetual has T = 0, so the floor applies, which
-//!   reproduces 0.999487053 × 0.005 = 0.004997435265].
+//!   max(min_annualised_move, annualised_move_risk × T)` \[D: per position,
+//!   not on the net: the BTC docs example's 0.00315725898 is (0.314538364 +
+//!   0.001187534) × 0.01 for a long perpetual and a short future, the ETH
+//!   capture's 0.999487053 × 0.005 = 0.004997435265; in both every position
+//!   sits at the floor, so the T-scaling above it is our inference].
 //! - **Contingencies** (legacy preset only) \[P, old docs]: a charge per net
 //!   short option per strike and a rate on offsetting futures.
 //! - **IM** = worst case + roll shock + contingencies; **MM** = `mm_factor`
@@ -80,18 +82,21 @@ pub enum VolShock {
 /// - [`Dampener::Deductible`] (**default**): each extended entry shrinks
 ///   toward zero by `(|move| / price_range - 1) × extended_dampener` coin,
 ///   `sign(p) × max(|p| - d, 0)` (a GitHub re-implementation \[S,
-///   unverified]). It is the only candidate that reproduces the capture's
-///   aggregated extended vector: a short ETH perpetual's pre-aggregated
-///   entries (0.2194 twice, -0.1525 six times) all aggregate to 0, and it
-///   matches the support article's intent (extended P&L matters only for
-///   large positions). Hence the default.
+///   unverified]). It is the only candidate that reproduces the aggregated
+///   extended vectors of both of Deribit's examples: the ETH capture's short
+///   perpetual (pre-aggregated 0.2194 twice, -0.1525 six times) and the BTC
+///   docs example's perpetual and future (-0.0597 twice, 0.0432 six times)
+///   all aggregate to 0. It also matches the support article's intent
+///   (extended P&L matters only for large positions). Hence the default.
 /// - [`Dampener::MoveWeighted`]: each entry weighted by `price_range /
-///   |move|` (Paradex, a Deribit-style clone \[S\]). It gives the capture's
-///   initial margin but not its aggregated extended vector (its entries stay
-///   non-zero, e.g. 0.6 × 0.18/0.66 × 0.2194 = 0.0359 on the first).
+///   |move|` (Paradex, a Deribit-style clone \[S\]). It gives both
+///   examples' margins but not their aggregated extended vectors (entries
+///   stay non-zero, e.g. 0.6 × 0.18/0.66 × 0.2194 = 0.0359 on the ETH
+///   capture's first).
 /// - [`Dampener::Undampened`]: the entries as they are, a bound for
-///   sensitivity runs. Also gives the capture's initial margin (its extended
-///   losses tie with the edge bucket) but not its extended vector.
+///   sensitivity runs. Also gives both examples' margins (their extended
+///   entries are futures clamped to the edge buckets) but not their
+///   extended vectors.
 ///
 /// `extended_dampener` is taken in the settlement currency's units (ETH for
 /// the ETH set), as the parameter sits under `currency.eth`; whether Deribit
@@ -380,11 +385,12 @@ pub struct PmMargin {
     /// The largest loss over the aggregated entries (zero if none loses),
     /// unrounded; the margin adds it rounded to `worst_case_decimals`.
     pub worst_case: Wad,
-    /// The scenario of the worst case (the first of equal ones in table
-    /// order; `None` if nothing loses). The capture names index 25 of 27 for
-    /// a perpetual whose three vol scenarios tie, so Deribit's tie rule or
-    /// order differs; only the amount is compared.
+    /// The scenario of the worst case (`None` if nothing loses); among
+    /// equal losses the volatility-unchanged one, then the first.
     pub worst_scenario: Option<Scenario>,
+    /// Its index in its table (standard or extended, as
+    /// `worst_scenario.extended` says): Deribit's `worst_case_bucket.index`.
+    pub worst_index: Option<usize>,
     /// Each position's own P&L in the worst scenario (before offset,
     /// factor and dampener), in the order given; zeros if nothing loses.
     /// An attribution of the worst loss, not a liquidation order (see
@@ -547,8 +553,13 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
         aggregated_extended.push(offset(damped)?);
     }
 
+    // The largest loss; among equal ones the volatility-unchanged scenario,
+    // then the first in table order. The tie rule is what both of Deribit's
+    // examples show: a futures book, whose three volatility scenarios of a
+    // bucket tie, is reported at the middle one (index 1 of the BTC docs
+    // example, index 25 of the ETH capture).
     let mut worst_case = Wad::ZERO;
-    let mut worst_scenario = None;
+    let mut worst_scenario: Option<Scenario> = None;
     let mut worst_index = None;
     for (i, (w, s)) in aggregated_standard
         .iter()
@@ -557,12 +568,19 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
         .enumerate()
     {
         let loss = Wad(w.0.checked_neg().ok_or_else(|| ovf("loss"))?);
-        if loss > worst_case {
+        let same = |sc: &Scenario| sc.vol == VolScenario::Same;
+        let better = loss > worst_case
+            || (loss == worst_case
+                && loss.is_positive()
+                && same(s)
+                && !worst_scenario.as_ref().is_some_and(same));
+        if better {
             worst_case = loss;
             worst_scenario = Some(*s);
             worst_index = Some(i);
         }
     }
+    let n_standard = standard_scenarios.len();
     let worst_contributions = match worst_index {
         Some(i) => per_position.iter().map(|own| own[i]).collect(),
         None => vec![Wad::ZERO; positions.len()],
@@ -605,6 +623,7 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
         aggregated_extended,
         worst_case,
         worst_scenario,
+        worst_index: worst_index.map(|i| if i < n_standard { i } else { i - n_standard }),
         worst_contributions,
         roll_shock,
         contingency,

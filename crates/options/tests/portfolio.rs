@@ -54,9 +54,14 @@ const AGGREGATED: [f64; 9] = [
     -0.15246412672881357,
 ];
 
-/// Our money keeps 12 decimals of the f64 P&L: equal to half a unit there.
+/// Our money keeps 12 decimals of each position's f64 P&L: equal to half a
+/// unit there per position.
 fn close(ours: Wad, theirs: f64) -> bool {
-    (ours.to_f64() - theirs).abs() <= 5e-13 + 1e-16 * theirs.abs()
+    close_n(ours, theirs, 1)
+}
+
+fn close_n(ours: Wad, theirs: f64, positions: u32) -> bool {
+    (ours.to_f64() - theirs).abs() <= 5e-13 * positions as f64 + 1e-16 * theirs.abs()
 }
 
 #[test]
@@ -91,6 +96,9 @@ fn eth_capture_reproduces_to_the_printed_digits() {
         // maintenance_margin 0.125969249812.
         assert!(close(m.worst_case, 0.15246412672881357), "{}", m.worst_case);
         assert_eq!(m.worst_scenario.unwrap().price_move, 0.18);
+        // worst_case_bucket: index 25, source standard.
+        assert_eq!(m.worst_index, Some(25));
+        assert!(!m.worst_scenario.unwrap().extended);
         assert_eq!(m.roll_shock, w("0.004997435265"));
         assert_eq!(m.contingency, Wad::ZERO);
         assert_eq!(m.initial, w("0.157461562265"));
@@ -120,6 +128,97 @@ fn eth_capture_reproduces_to_the_printed_digits() {
     ));
 }
 
+/// Deribit's own API documentation example of `private/pme/simulate` (BTC,
+/// 2024-06-17 10:22:20.501 UTC; docs.deribit.com, private-simulate, the
+/// response example; text-index file id 67250820058): long 0.314538364 BTC
+/// of BTC-PERPETUAL and short 0.001187534 BTC of BTC-28JUN24. Its IM of
+/// 0.122861343 adds an MMP margin (0.06) and open orders (0.000018212) to
+/// the risk-matrix margin, which this crate does not model; the
+/// risk-matrix margin and the maintenance margin are compared.
+#[test]
+fn btc_docs_example_reproduces() {
+    // 2024-06-17T10:22:20.501Z to the future's expiry 2024-06-28T08:00:00Z.
+    let t = (10.0 * 86_400.0 + 21.0 * 3_600.0 + 37.0 * 60.0 + 39.499) / (365.0 * 86_400.0);
+    let book = [
+        PmPosition {
+            name: "BTC-PERPETUAL".into(),
+            instrument: PmInstrument::Future { t: 0.0 },
+            size: w("0.314538364"),
+        },
+        PmPosition {
+            name: "BTC-28JUN24".into(),
+            instrument: PmInstrument::Future { t },
+            size: w("-0.001187534"),
+        },
+    ];
+    // aggregated_risk_vectors.btc_btc.standard, one value per bucket.
+    let aggregated = [
+        -0.05968587238095239,
+        -0.04272965863636364,
+        -0.02724789826086957,
+        -0.013056284583333334,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    ];
+    // initial_risk_vectors at -16% and +16%: the perpetual's, the future's.
+    let perp = [-0.05991206933333334, 0.043384601931034494];
+    let fut = [0.0002261969523809524, -0.00016379779310344832];
+    for dampener in [
+        Dampener::Deductible,
+        Dampener::MoveWeighted,
+        Dampener::Undampened,
+    ] {
+        let p = PmParams {
+            dampener,
+            ..PmParams::preset("deribit_btc_2024-06-17").unwrap()
+        };
+        let m = portfolio_margin(&p, &book).unwrap();
+        for i in 0..27 {
+            assert!(
+                close_n(m.aggregated_standard[i], aggregated[i / 3], 2),
+                "aggregated {i}: {}",
+                m.aggregated_standard[i]
+            );
+        }
+        assert!(close_n(m.pre_aggregated_standard[0], perp[0] + fut[0], 2));
+        assert!(close_n(m.pre_aggregated_standard[26], perp[1] + fut[1], 2));
+        // worst_case 0.05968587238095239 at index 1 (bucket 1, left, standard).
+        assert!(
+            close_n(m.worst_case, 0.05968587238095239, 2),
+            "{}",
+            m.worst_case
+        );
+        assert_eq!(m.worst_index, Some(1));
+        assert_eq!(m.worst_scenario.unwrap().price_move, -0.16);
+        // roll_shock 0.00315725898 = 0.314538364 × 0.01 + 0.001187534 × 0.01:
+        // each position's own size (the net would give 0.0031335083), both at
+        // the floor (the future's 0.075 × T is 0.0022).
+        assert_eq!(m.roll_shock, w("0.00315725898"));
+        // risk_matrix_margin 0.06284313098 = 0.059685872 + 0.00315725898 (the
+        // worst case at 9 decimals, half up: rounding up would give
+        // ...873); maintenance_margin 0.050274504784 = 0.8 × that.
+        assert_eq!(m.initial, w("0.06284313098"));
+        assert_eq!(m.maintenance, w("0.050274504784"));
+        // Extended: all zero after aggregation; only the deductible gives it.
+        let zeros = m.aggregated_extended.iter().all(|v| *v == Wad::ZERO);
+        assert_eq!(
+            zeros,
+            dampener == Dampener::Deductible,
+            "{dampener:?}: {:?}",
+            m.aggregated_extended
+        );
+        // Each position's worst-scenario P&L is its own vector's entry.
+        assert!(close(m.worst_contributions[0], perp[0]));
+        assert!(close(m.worst_contributions[1], fut[0]));
+    }
+}
+
+/// The old docs' own examples of the legacy contingencies: call +10 and put
+/// -20 at one strike is net short 10, so 10 × 0.01 BTC; long 100 BTC of
+/// future A and short 100 of future B, so 1% × 100 BTC.
 #[test]
 fn legacy_contingency_examples() {
     let p = PmParams::preset("deribit_btc_legacy_pre2019").unwrap();
