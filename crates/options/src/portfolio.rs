@@ -76,18 +76,35 @@ pub enum VolShock {
 }
 
 /// The extended-table dampener. Deribit names it (`extended_dampener`:
-/// BTC 100,000, ETH 200,000) and says it is applied, but publishes no
-/// formula. The candidates the sources document:
+/// BTC 100,000, ETH 200,000, USD 25,000) and says it is applied, but
+/// publishes no formula and no unit. The candidates the sources document:
 ///
-/// - [`Dampener::Deductible`] (**default**): each extended entry shrinks
-///   toward zero by `(|move| / price_range - 1) × extended_dampener` coin,
-///   `sign(p) × max(|p| - d, 0)` (a GitHub re-implementation \[S,
-///   unverified]). It is the only candidate that reproduces the aggregated
-///   extended vectors of both of Deribit's examples: the ETH capture's short
-///   perpetual (pre-aggregated 0.2194 twice, -0.1525 six times) and the BTC
-///   docs example's perpetual and future (-0.0597 twice, 0.0432 six times)
-///   all aggregate to 0. It also matches the support article's intent
-///   (extended P&L matters only for large positions). Hence the default.
+/// - the **deductible** (a GitHub re-implementation \[S, unverified\]):
+///   each extended entry shrinks toward zero by
+///   `d = (|move| / price_range - 1) × extended_dampener`, to
+///   `sign(p) × max(|p| - d, 0)`. It is the only
+///   candidate that reproduces the aggregated extended vectors of both of
+///   Deribit's examples: the ETH capture's short perpetual (pre-aggregated
+///   0.2194 twice, -0.1525 six times) and the BTC docs example's perpetual
+///   and future (-0.0597 twice, 0.0432 six times) all aggregate to 0. In
+///   two unit readings:
+///   - [`Dampener::DeductibleUsd`] (**default**): `extended_dampener` in
+///     USD, converted to coin at the scenario's index (`index × (1 +
+///     move)`, where the coin P&L is measured). At -66% on BTC at 64,000 it
+///     deducts 3.125 × 100,000 USD = 14.4 BTC.
+///   - [`Dampener::DeductibleCoin`]: in coin, as the parameter sits under
+///     `currency.btc`. Then it deducts 312,500 BTC at -66%, more than all
+///     of Deribit's BTC open interest: the extended table could never bind.
+///
+///   Both examples hold sub-coin positions, so neither tells the units
+///   apart. The default reads USD because the three published values are
+///   coherent only in one unit: 25,000 for USD-settled books is USD, and
+///   100,000 (BTC) and 200,000 (ETH) are of the same order; read as coin
+///   they would be 6.5 billion and 400 million USD next to 25,000. And in
+///   USD the table binds for large far-out-of-the-money shorts, which the
+///   support article says it is for. This is a judgement, not a check: the
+///   extended table decides the margin of short out-of-the-money books
+///   (`tests/crash.rs` prints a short strangle under every candidate).
 /// - [`Dampener::MoveWeighted`]: each entry weighted by `price_range /
 ///   |move|` (Paradex, a Deribit-style clone \[S\]). It gives both
 ///   examples' margins but not their aggregated extended vectors (entries
@@ -97,15 +114,12 @@ pub enum VolShock {
 ///   sensitivity runs. Also gives both examples' margins (their extended
 ///   entries are futures clamped to the edge buckets) but not their
 ///   extended vectors.
-///
-/// `extended_dampener` is taken in the settlement currency's units (ETH for
-/// the ETH set), as the parameter sits under `currency.eth`; whether Deribit
-/// means coin or USD is not stated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dampener {
     #[default]
-    Deductible,
+    DeductibleUsd,
+    DeductibleCoin,
     MoveWeighted,
     Undampened,
 }
@@ -171,6 +185,8 @@ pub enum PmError {
         name: String,
         source: PricingError,
     },
+    #[error("index price {0} is not a positive finite number")]
+    Index(f64),
     #[error(transparent)]
     Money(#[from] MoneyError),
 }
@@ -450,8 +466,19 @@ fn unit_pnl(p: &PmParams, leg: Option<&OptionLeg>, s: &Scenario) -> Result<f64, 
 }
 
 /// The portfolio margin of `positions` (one settlement currency) under `p`.
-pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMargin, PmError> {
+///
+/// `index_price` is the settlement currency's USD index (BTC-USD for a BTC
+/// book): it converts the dampener to coin under
+/// [`Dampener::DeductibleUsd`] and is checked (positive, finite) always.
+pub fn portfolio_margin(
+    p: &PmParams,
+    index_price: f64,
+    positions: &[PmPosition],
+) -> Result<PmMargin, PmError> {
     p.validate()?;
+    if !(index_price.is_finite() && index_price > 0.0) {
+        return Err(PmError::Index(index_price));
+    }
     let standard_scenarios = p.standard_scenarios();
     let extended_scenarios = p.extended_scenarios();
     let mut std_pnl = vec![Wad::ZERO; standard_scenarios.len()];
@@ -549,7 +576,7 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
         let scaled = w
             .checked_mul(p.extended_table_factor)
             .ok_or_else(|| ovf("extended_table_factor"))?;
-        let damped = dampen(p, scaled, s.price_move)?;
+        let damped = dampen(p, scaled, s.price_move, index_price)?;
         aggregated_extended.push(offset(damped)?);
     }
 
@@ -633,17 +660,26 @@ pub fn portfolio_margin(p: &PmParams, positions: &[PmPosition]) -> Result<PmMarg
 }
 
 /// Applies the dampener candidate to one extended entry `w` at `price_move`.
-fn dampen(p: &PmParams, w: Wad, price_move: f64) -> Result<Wad, PmError> {
+fn dampen(p: &PmParams, w: Wad, price_move: f64, index_price: f64) -> Result<Wad, PmError> {
     let ratio = price_move.abs() / p.price_range;
+    // The deductible in coin, computed in f64 and converted once.
+    let deductible = |per_unit: f64| -> Result<Wad, PmError> {
+        Ok(coin_from_f64(
+            (ratio - 1.0) * per_unit * p.extended_dampener.to_f64(),
+        )?)
+    };
     Ok(match p.dampener {
         Dampener::Undampened => w,
         Dampener::MoveWeighted => w
             .checked_mul(coin_from_f64(1.0 / ratio)?)
             .ok_or_else(|| ovf("move weight"))?,
-        Dampener::Deductible => {
-            let d = coin_from_f64(ratio - 1.0)?
-                .checked_mul(p.extended_dampener)
-                .ok_or_else(|| ovf("dampener"))?;
+        Dampener::DeductibleUsd | Dampener::DeductibleCoin => {
+            let d = if p.dampener == Dampener::DeductibleUsd {
+                // USD to coin at the scenario's index, where the P&L is measured.
+                deductible(1.0 / (index_price * (1.0 + price_move)))?
+            } else {
+                deductible(1.0)?
+            };
             let abs = Wad(w.0.checked_abs().ok_or_else(|| ovf("extended entry"))?);
             let left = abs.saturating_sub(d).max(Wad::ZERO);
             if w.is_negative() {
@@ -672,16 +708,17 @@ fn dampen(p: &PmParams, w: Wad, price_move: f64) -> Result<Wad, PmError> {
 /// `tests/portfolio.rs`).
 pub fn largest_margin_reduction(
     p: &PmParams,
+    index_price: f64,
     positions: &[PmPosition],
 ) -> Result<Option<(usize, Wad)>, PmError> {
-    let full = portfolio_margin(p, positions)?.initial;
+    let full = portfolio_margin(p, index_price, positions)?.initial;
     let mut best: Option<(usize, Wad)> = None;
     let mut rest: Vec<PmPosition> = Vec::with_capacity(positions.len());
     for i in 0..positions.len() {
         rest.clear();
         rest.extend(positions[..i].iter().cloned());
         rest.extend(positions[i + 1..].iter().cloned());
-        let without = portfolio_margin(p, &rest)?.initial;
+        let without = portfolio_margin(p, index_price, &rest)?.initial;
         let cut = full
             .checked_sub(without)
             .ok_or_else(|| ovf("margin reduction"))?;

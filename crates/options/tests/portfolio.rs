@@ -67,7 +67,8 @@ fn close_n(ours: Wad, theirs: f64, positions: u32) -> bool {
 #[test]
 fn eth_capture_reproduces_to_the_printed_digits() {
     for dampener in [
-        Dampener::Deductible,
+        Dampener::DeductibleUsd,
+        Dampener::DeductibleCoin,
         Dampener::MoveWeighted,
         Dampener::Undampened,
     ] {
@@ -75,7 +76,7 @@ fn eth_capture_reproduces_to_the_printed_digits() {
             dampener,
             ..PmParams::preset("deribit_eth_2026-02-15").unwrap()
         };
-        let m = portfolio_margin(&p, &[perp("-0.999487053")]).unwrap();
+        let m = portfolio_margin(&p, 1949.34, &[perp("-0.999487053")]).unwrap();
         // Standard vector: nine buckets, each three times (vol up/same/down).
         assert_eq!(m.pre_aggregated_standard.len(), 27);
         for i in 0..27 {
@@ -108,7 +109,7 @@ fn eth_capture_reproduces_to_the_printed_digits() {
         let zeros = m.aggregated_extended.iter().all(|v| *v == Wad::ZERO);
         assert_eq!(
             zeros,
-            dampener == Dampener::Deductible,
+            matches!(dampener, Dampener::DeductibleUsd | Dampener::DeductibleCoin),
             "{dampener:?}: {:?}",
             m.aggregated_extended
         );
@@ -121,7 +122,7 @@ fn eth_capture_reproduces_to_the_printed_digits() {
         dampener: Dampener::MoveWeighted,
         ..PmParams::preset("deribit_eth_2026-02-15").unwrap()
     };
-    let m = portfolio_margin(&p, &[perp("-0.999487053")]).unwrap();
+    let m = portfolio_margin(&p, 1949.34, &[perp("-0.999487053")]).unwrap();
     assert!(close(
         m.aggregated_extended[0],
         0.6 * 0.18 / 0.66 * 0.219399597
@@ -167,7 +168,8 @@ fn btc_docs_example_reproduces() {
     let perp = [-0.05991206933333334, 0.043384601931034494];
     let fut = [0.0002261969523809524, -0.00016379779310344832];
     for dampener in [
-        Dampener::Deductible,
+        Dampener::DeductibleUsd,
+        Dampener::DeductibleCoin,
         Dampener::MoveWeighted,
         Dampener::Undampened,
     ] {
@@ -175,7 +177,7 @@ fn btc_docs_example_reproduces() {
             dampener,
             ..PmParams::preset("deribit_btc_2024-06-17").unwrap()
         };
-        let m = portfolio_margin(&p, &book).unwrap();
+        let m = portfolio_margin(&p, 65666.19, &book).unwrap();
         for i in 0..27 {
             assert!(
                 close_n(m.aggregated_standard[i], aggregated[i / 3], 2),
@@ -206,7 +208,7 @@ fn btc_docs_example_reproduces() {
         let zeros = m.aggregated_extended.iter().all(|v| *v == Wad::ZERO);
         assert_eq!(
             zeros,
-            dampener == Dampener::Deductible,
+            matches!(dampener, Dampener::DeductibleUsd | Dampener::DeductibleCoin),
             "{dampener:?}: {:?}",
             m.aggregated_extended
         );
@@ -235,6 +237,7 @@ fn legacy_contingency_examples() {
     };
     let m = portfolio_margin(
         &p,
+        4_000.0,
         &[opt(OptionKind::Call, "10"), opt(OptionKind::Put, "-20")],
     )
     .unwrap();
@@ -246,7 +249,7 @@ fn legacy_contingency_examples() {
         instrument: PmInstrument::Future { t },
         size: w(size),
     };
-    let m = portfolio_margin(&p, &[fut(0.1, "100"), fut(0.3, "-100")]).unwrap();
+    let m = portfolio_margin(&p, 4_000.0, &[fut(0.1, "100"), fut(0.3, "-100")]).unwrap();
     assert_eq!(m.contingency, w("1"));
     // The two legs' price P&L cancels in every bucket.
     assert_eq!(m.worst_case, Wad::ZERO);
@@ -322,7 +325,8 @@ fn books_on_the_real_chain() {
 
     // Short 10 ATM calls of 27MAR26, naked and delta-hedged with the future.
     let c = find("BTC-27MAR26-64000-C");
-    let naked = portfolio_margin(&p, &[option_position(c, "-10")]).unwrap();
+    let index = c.index;
+    let naked = portfolio_margin(&p, index, &[option_position(c, "-10")]).unwrap();
     let hedge = format!("{:.4}", 10.0 * c.delta);
     let hedged_book = [
         option_position(c, "-10"),
@@ -332,7 +336,7 @@ fn books_on_the_real_chain() {
             size: w(&hedge),
         },
     ];
-    let hedged = portfolio_margin(&p, &hedged_book).unwrap();
+    let hedged = portfolio_margin(&p, index, &hedged_book).unwrap();
     let o = OptionMark {
         kind: c.kind,
         strike: w(&format!("{}", c.strike)),
@@ -352,12 +356,15 @@ fn books_on_the_real_chain() {
     assert_eq!(worst_loser, 1);
     // Closing either leg raises the margin: no candidate (Deribit falls
     // back to a delta hedge).
-    assert_eq!(largest_margin_reduction(&p, &hedged_book).unwrap(), None);
+    assert_eq!(
+        largest_margin_reduction(&p, index, &hedged_book).unwrap(),
+        None
+    );
     // Add 10 short puts of 27FEB26 68,000: closing them lowers it most.
     let mut book = hedged_book.to_vec();
     book.push(option_position(find("BTC-27FEB26-68000-P"), "-10"));
-    let (first, cut) = largest_margin_reduction(&p, &book).unwrap().unwrap();
-    let full = portfolio_margin(&p, &book).unwrap().initial;
+    let (first, cut) = largest_margin_reduction(&p, index, &book).unwrap().unwrap();
+    let full = portfolio_margin(&p, index, &book).unwrap().initial;
     println!(
         "hedged book + 10 short 27FEB26 68k puts: IM {full}; close {} first (IM falls by {cut})",
         book[first].name
@@ -383,7 +390,7 @@ fn books_on_the_real_chain() {
 
     // A long option's worst loss is at most its premium (vol down, price away).
     let put = find("BTC-27FEB26-68000-P");
-    let long = portfolio_margin(&p, &[option_position(put, "5")]).unwrap();
+    let long = portfolio_margin(&p, index, &[option_position(put, "5")]).unwrap();
     let premium = 5.0 * put.mark;
     println!(
         "long 5 {}: PM IM {} vs premium {premium:.6}",
@@ -392,27 +399,53 @@ fn books_on_the_real_chain() {
     assert!(long.worst_case.to_f64() <= premium * 1.01);
     assert!(long.worst_case.is_positive());
 
-    // Far-OTM short puts, 1,000 contracts: the -66% and -33% moves.
+    // Far-OTM short puts, 1,000 contracts (a 20,000 put at 63,719): the
+    // -66% move, under each dampener candidate.
     let far = find("BTC-27MAR26-20000-P");
     let book = [option_position(far, "-1000")];
-    let damped = portfolio_margin(&p, &book).unwrap();
-    let undampened = PmParams {
-        dampener: Dampener::Undampened,
-        ..p.clone()
+    let m = |dampener| {
+        let q = PmParams {
+            dampener,
+            ..p.clone()
+        };
+        portfolio_margin(&q, index, &book).unwrap()
     };
-    let raw = portfolio_margin(&undampened, &book).unwrap();
+    let (usd, coin, weighted, raw) = (
+        m(Dampener::DeductibleUsd),
+        m(Dampener::DeductibleCoin),
+        m(Dampener::MoveWeighted),
+        m(Dampener::Undampened),
+    );
     println!(
-        "short 1000 {}: PM IM dampened {} (worst {:?}), undampened {} (worst {:?}); extended pre-aggregated {:?}",
+        "short 1000 {}: PM IM deductible USD {} at {:?}, deductible coin {} at {:?}, move-weighted {} at {:?}, undampened {} at {:?}; extended pre-aggregated {:?}",
         far.instrument,
-        damped.initial,
-        damped.worst_scenario.map(|s| s.price_move),
+        usd.initial,
+        usd.worst_scenario.map(|s| s.price_move),
+        coin.initial,
+        coin.worst_scenario.map(|s| s.price_move),
+        weighted.initial,
+        weighted.worst_scenario.map(|s| s.price_move),
         raw.initial,
         raw.worst_scenario.map(|s| s.price_move),
         raw.pre_aggregated_extended.iter().map(|v| v.to_string()).collect::<Vec<_>>()
     );
-    assert!(!damped.worst_scenario.unwrap().extended);
-    assert!(raw.worst_scenario.unwrap().extended);
-    assert!(raw.initial > damped.initial);
+    // In coin the deductible never binds: the standard table decides.
+    assert!(!coin.worst_scenario.unwrap().extended);
+    // In USD it takes (0.66/0.16 - 1) × 100,000 USD at the -66% index off
+    // the undampened loss.
+    assert!(usd.worst_scenario.unwrap().extended);
+    let deductible = 3.125 * 100_000.0 / (index * 0.34);
+    let expected = raw.worst_case.to_f64() - deductible;
+    assert!(
+        (usd.worst_case.to_f64() - expected).abs() < 1e-9,
+        "{} vs {expected}",
+        usd.worst_case
+    );
+    assert!(
+        raw.initial > usd.initial
+            && usd.initial > weighted.initial
+            && weighted.initial > coin.initial
+    );
 }
 
 mod properties {
@@ -450,14 +483,14 @@ mod properties {
             vol in 0.1f64..3.0,
             lots in 1u32..500,
             preset in 0usize..3,
-            dampener in 0usize..3,
+            dampener in 0usize..4,
         ) {
             let kind = if call { OptionKind::Call } else { OptionKind::Put };
             let t = days / 365.0;
             let mut p = PmParams::presets().swap_remove(preset);
-            p.dampener = [Dampener::Deductible, Dampener::MoveWeighted, Dampener::Undampened][dampener];
+            p.dampener = [Dampener::DeductibleUsd, Dampener::DeductibleCoin, Dampener::MoveWeighted, Dampener::Undampened][dampener];
             let size = format!("{}", lots as f64 / 10.0);
-            let long = portfolio_margin(&p, &[one_option(kind, x, t, vol, &size)]).unwrap();
+            let long = portfolio_margin(&p, 64_000.0, &[one_option(kind, x, t, vol, &size)]).unwrap();
             let premium = shortfall_options::Black76::new(64_000.0, 64_000.0 * x, t)
                 .unwrap()
                 .price_coin(kind, vol)
@@ -467,12 +500,12 @@ mod properties {
             prop_assert!(long.worst_case.to_f64() <= premium + 1e-9, "{} > {premium}", long.worst_case);
             prop_assert_eq!(long.maintenance, long.initial.checked_mul(p.mm_factor).unwrap());
 
-            let short = portfolio_margin(&p, &[one_option(kind, x, t, vol, &format!("-{size}"))]).unwrap();
+            let short = portfolio_margin(&p, 64_000.0, &[one_option(kind, x, t, vol, &format!("-{size}"))]).unwrap();
             let zero_up = short.standard_scenarios.iter().position(|s| s.price_move == 0.0 && s.vol == VolScenario::Up).unwrap();
             prop_assert!(short.worst_case >= Wad(-short.aggregated_standard[zero_up].0));
             prop_assert!(short.initial >= short.worst_case.checked_sub(w("0.000000001")).unwrap());
 
-            let double = portfolio_margin(&p, &[one_option(kind, x, t, vol, &format!("-{}", lots as f64 / 5.0))]).unwrap();
+            let double = portfolio_margin(&p, 64_000.0, &[one_option(kind, x, t, vol, &format!("-{}", lots as f64 / 5.0))]).unwrap();
             let standard = |m: &shortfall_options::PmMargin| m.worst_scenario.is_none_or(|s| !s.extended);
             prop_assume!(standard(&short) && standard(&double));
             let diff = (double.worst_case.to_f64() - 2.0 * short.worst_case.to_f64()).abs();
