@@ -101,10 +101,13 @@ pub enum VolShock {
 ///   coherent only in one unit: 25,000 for USD-settled books is USD, and
 ///   100,000 (BTC) and 200,000 (ETH) are of the same order; read as coin
 ///   they would be 6.5 billion and 400 million USD next to 25,000. And in
-///   USD the table binds for large far-out-of-the-money shorts, which the
-///   support article says it is for. This is a judgement, not a check: the
-///   extended table decides the margin of short out-of-the-money books
-///   (`tests/crash.rs` prints a short strangle under every candidate).
+///   USD the table binds for short out-of-the-money books, which the
+///   support article says it is for, and lands close to the one formula a
+///   venue publishes (Paradex's move weights): 10 short 27MAR26 70,000
+///   puts and 90,000 calls on 2026-02-03 need 4.20 BTC (USD deductible),
+///   3.93 (move-weighted), 1.20 (coin deductible, the outlier) against
+///   2.53 under standard margin (`tests/crash.rs` prints the path). This is
+///   a judgement, not a check.
 /// - [`Dampener::MoveWeighted`]: each entry weighted by `price_range /
 ///   |move|` (Paradex, a Deribit-style clone \[S\]). It gives both
 ///   examples' margins but not their aggregated extended vectors (entries
