@@ -363,6 +363,17 @@ fn books_on_the_real_chain() {
     // Add 10 short puts of 27FEB26 68,000: closing them lowers it most.
     let mut book = hedged_book.to_vec();
     book.push(option_position(find("BTC-27FEB26-68000-P"), "-10"));
+    // Order-independent to the last digit: positions' P&L are summed as
+    // fixed-point money.
+    let mut reversed = book.clone();
+    reversed.reverse();
+    let (a, b) = (
+        portfolio_margin(&p, index, &book).unwrap(),
+        portfolio_margin(&p, index, &reversed).unwrap(),
+    );
+    assert_eq!(a.aggregated_standard, b.aggregated_standard);
+    assert_eq!(a.aggregated_extended, b.aggregated_extended);
+    assert_eq!((a.initial, a.maintenance), (b.initial, b.maintenance));
     let (first, cut) = largest_margin_reduction(&p, index, &book).unwrap().unwrap();
     let full = portfolio_margin(&p, index, &book).unwrap().initial;
     println!(
