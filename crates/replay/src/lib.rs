@@ -29,12 +29,14 @@ pub mod error;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod generator;
+pub mod input;
 mod legs;
 mod names;
 pub mod oracle;
 pub mod output;
 pub mod perp;
 mod prepared;
+mod resolve;
 pub mod rules;
 pub mod scenario;
 pub mod simulate;
@@ -52,12 +54,13 @@ pub fn verifies_estimates() -> bool {
 #[doc(hidden)]
 pub use engine::run_unparked;
 pub use engine::{
-    resolve_book, run, run_id, run_on_book, run_on_prepared, start_prices, summarise,
-    summarise_applied, summarise_prepared, ReplayInput,
+    run, run_id, run_on_book, run_on_prepared, summarise, summarise_applied, summarise_prepared,
 };
 pub use error::ReplayError;
 pub use generator::{generate_book, GeneratorSpec};
+pub use input::{start_prices, ReplayInput};
 pub use output::*;
 pub use prepared::PreparedBook;
+pub use resolve::resolve_book;
 pub use scenario::{apply_set, Scenario};
 pub use transforms::Transform;

@@ -50,8 +50,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use shortfall_core::{Micros, PriceBar, Wad};
 
-use crate::engine::ReplayInput;
 use crate::error::ReplayError;
+use crate::input::ReplayInput;
 use crate::scenario::Scenario;
 
 /// The model of a simulated path.

@@ -103,8 +103,8 @@ use serde::{Deserialize, Serialize};
 use shortfall_core::money::{mul_div_down, WAD};
 use shortfall_core::{Micros, PriceBar, Wad};
 
-use crate::engine::ReplayInput;
 use crate::error::{cfg, ReplayError};
+use crate::input::ReplayInput;
 use crate::scenario::{OverrideKind, Scenario};
 
 /// One stress transform (a `[[transforms]]` table; see the module doc).
@@ -829,7 +829,7 @@ fn shock(
     assets: &BTreeSet<String>,
     path: &Path,
 ) -> Result<(), ReplayError> {
-    let pegged: Vec<PriceBar> = crate::engine::peg_bars(sc, &inp.prices)
+    let pegged: Vec<PriceBar> = crate::input::peg_bars(sc, &inp.prices)
         .into_iter()
         .filter(|b| assets.contains(&b.base))
         .collect();
