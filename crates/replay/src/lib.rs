@@ -51,11 +51,7 @@ pub use engine::joint::{replay_joint, JointRun, Member};
 pub fn verifies_estimates() -> bool {
     cfg!(feature = "verify-estimates")
 }
-#[doc(hidden)]
-pub use engine::run_unparked;
-pub use engine::{
-    run, run_id, run_on_book, run_on_prepared, summarise, summarise_applied, summarise_prepared,
-};
+pub use engine::{run, run_id, Mode, Replay};
 pub use error::ReplayError;
 pub use generator::{generate_book, GeneratorSpec};
 pub use input::{start_prices, ReplayInput};

@@ -146,7 +146,7 @@ impl Valuation {
 }
 
 /// A book with its conversion for the assets and decimals of a scenario:
-/// replays of that scenario's variants ([`crate::summarise_prepared`]) skip
+/// replays of that scenario's variants ([`crate::Replay::prepared`]) skip
 /// converting it, and share the valuation of its initial legs.
 #[derive(Debug)]
 pub struct PreparedBook {

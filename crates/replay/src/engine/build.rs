@@ -14,7 +14,7 @@ pub(super) fn build<'a>(
     input: &ReplayInput,
     book: &Book,
     prepared: Option<&'a PreparedBook>,
-    mode: Mode,
+    mode: Flags,
 ) -> Result<(Engine<'a>, Stream), ReplayError> {
     scenario.validate()?;
     if scenario.policy.preset == Preset::None && !book.positions.is_empty() {

@@ -59,12 +59,8 @@ use attribution::*;
 use audit::*;
 use book::*;
 use build::*;
-#[doc(hidden)]
-pub use entry::run_unparked;
 use entry::*;
-pub use entry::{
-    run, run_on_book, run_on_prepared, summarise, summarise_applied, summarise_prepared,
-};
+pub use entry::{run, Mode, Replay};
 use estimate::TriggerHealth;
 use frictions::*;
 pub use invariants::run_id;
@@ -459,7 +455,7 @@ struct Engine<'a> {
     protocol_fees_usd: Wad,
     /// Protocol fee income by time (USD), for the reserves drawdown.
     fee_events: Vec<(Micros, Wad)>,
-    /// Summary only: the event log is counted, not kept ([`summarise`]).
+    /// Summary only: the event log is counted, not kept ([`Mode::Summary`]).
     lean: bool,
     /// Events logged so far (the next sequence number).
     n_events: u64,
