@@ -40,6 +40,7 @@ mod resolve;
 pub mod rules;
 pub mod scenario;
 pub mod simulate;
+mod stats;
 pub mod transforms;
 mod triggers;
 

@@ -33,6 +33,7 @@ use crate::prepared::{book_assets, convert, PreparedBook};
 use crate::resolve::resolve_book;
 use crate::rules::{aave, compound, maker, to_bps, RuleBlock};
 use crate::scenario::*;
+use crate::stats::median;
 use crate::triggers::Triggers;
 
 mod agenda;
@@ -391,14 +392,6 @@ pub(crate) fn to_f64(x: i128) -> f64 {
         Ok(v) => std::hint::black_box(v) as f64,
         Err(_) => x as f64,
     }
-}
-
-fn median(mut v: Vec<Wad>) -> Option<Wad> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort();
-    Some(v[(v.len() - 1) / 2])
 }
 
 struct Engine<'a> {

@@ -53,6 +53,7 @@ use super::margin::{
 use crate::error::{cfg, ReplayError};
 use crate::oracle::{Oracle, OracleOutcome};
 use crate::scenario::{OracleRule, OracleSource};
+use crate::stats::median;
 use crate::triggers::Triggers;
 use shortfall_core::perp_run::*;
 
@@ -241,14 +242,6 @@ pub fn default_base(instrument: &str) -> String {
         }
     }
     instrument.to_string()
-}
-
-fn median(mut v: Vec<Wad>) -> Option<Wad> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort();
-    Some(v[(v.len() - 1) / 2])
 }
 
 /// Replays `positions` through the window `[start, end]`.
