@@ -103,7 +103,7 @@ use serde::{Deserialize, Serialize};
 use shortfall_core::money::{mul_div_down, WAD};
 use shortfall_core::{Micros, PriceBar, Wad};
 
-use crate::error::{cfg, ReplayError};
+use crate::error::{self, cfg, ReplayError};
 use crate::input::ReplayInput;
 use crate::scenario::{OverrideKind, Scenario};
 
@@ -323,7 +323,7 @@ fn key(i: usize, field: &str) -> String {
 }
 
 fn time(i: usize, field: &str, text: &str) -> Result<Micros, ReplayError> {
-    Micros::parse(text).map_err(|e| cfg(&key(i, field), e.to_string()))
+    Micros::parse(text).map_err(error::time(&key(i, field)))
 }
 
 fn positive(i: usize, field: &str, w: Wad) -> Result<(), ReplayError> {

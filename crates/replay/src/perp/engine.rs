@@ -264,8 +264,7 @@ pub fn replay(
     }
     let rules = cfg.resolve()?;
     for (i, p) in positions.iter().enumerate() {
-        p.validate(i)
-            .map_err(|e| ReplayError::Input(e.to_string()))?;
+        p.validate(i)?;
     }
     let mut e = Engine::build(cfg, rules, positions, start, lean)?;
     let stat = e.static_stream(start, end, prices, oracle_rounds);
