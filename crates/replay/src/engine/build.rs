@@ -49,103 +49,13 @@ pub(super) fn build<'a>(
         .enumerate()
         .map(|(i, n)| (n.as_str(), i as u16))
         .collect();
-    let overrides: Vec<(u16, Override)> = scenario
-        .oracle
-        .overrides
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            index
-                .get(o.asset.as_str())
-                .map(|a| (*a, Override::from_config(o)))
-                .ok_or_else(|| {
-                    cfg(
-                        &format!("oracle.overrides.{i}.asset"),
-                        format!("unknown asset `{}`", o.asset),
-                    )
-                })
-        })
-        .collect::<Result<_, _>>()?;
-    for k in scenario.oracle.assets.keys() {
-        if !index.contains_key(k.as_str()) {
-            return Err(cfg(
-                &format!("oracle.assets.{k}"),
-                "asset not in prices or book",
-            ));
-        }
-    }
+    let overrides = oracle_overrides(scenario, &index)?;
     let liq_cfg = &scenario.frictions.liquidity;
     let mut depth_paths = depth_paths(input.liquidity.as_deref(), liq_cfg)?;
     let mut assets: Vec<AssetState> = names
         .iter()
         .enumerate()
-        .map(|(i, n)| {
-            let params = scenario.asset(n);
-            let rule = scenario
-                .oracle
-                .assets
-                .get(n)
-                .cloned()
-                .unwrap_or_default()
-                .or(&scenario.oracle.default);
-            let ovs = overrides
-                .iter()
-                .filter(|(a, _)| *a as usize == i)
-                .map(|(_, o)| o.clone())
-                .collect();
-            AssetState {
-                name: n.clone(),
-                unit_div: 10i128.pow(18 - params.decimals),
-                params,
-                lt_mult: Wad::ONE,
-                dm_active: false,
-                raw_market: None,
-                low_market: None,
-                impact: Wad::ONE,
-                used_depth: Wad::ZERO,
-                depth: liq_cfg
-                    .depth_usd
-                    .get(n)
-                    .copied()
-                    .unwrap_or(liq_cfg.default_depth_usd),
-                last_recover: start,
-                oracle: Oracle::new(rule, start, ovs),
-                prev_answer: None,
-                ever_priced: false,
-                breaker_hist: VecDeque::new(),
-                vol: VecDeque::new(),
-                vol_sum: 0.0,
-                last_log_px: None,
-                res: aave::Reserve {
-                    price: 0,
-                    unit: 1,
-                    lt_bps: 0,
-                    bonus_bps: 0,
-                    fee_bps: 0,
-                },
-                comp_ttd: 0,
-                variable: true,
-                touched: 0,
-                ln_answer: (0, f64::NEG_INFINITY),
-                memo: AssetMemo::default(),
-                est: Default::default(),
-                triggers: Triggers::default(),
-                paused_until: Micros(i64::MIN),
-                raw_series: Vec::new(),
-                coll_initial: 0,
-                debt_initial: 0,
-                coll_seized: 0,
-                coll_fee: 0,
-                coll_in_auction: 0,
-                debt_repaid: 0,
-                debt_written_off: 0,
-                debt_in_auction: 0,
-                coll_supplied: 0,
-                coll_withdrawn: 0,
-                debt_borrowed: 0,
-                debt_repaid_owner: 0,
-            }
-        })
+        .map(|(i, n)| asset_state(scenario, i, n, &overrides, start))
         .collect();
     for (i, a) in assets.iter().enumerate() {
         if a.oracle.source == OracleSource::Recorded
@@ -160,80 +70,7 @@ pub(super) fn build<'a>(
     }
 
     // Static stream.
-    let mut by_ts: BTreeMap<(Micros, u16), Vec<(String, Wad)>> = BTreeMap::new();
-    for b in bars() {
-        let t = Micros(b.ts.0 + b.interval_secs * Micros::PER_SEC);
-        if t < start || t > end {
-            continue;
-        }
-        let a = index[b.base.as_str()];
-        by_ts
-            .entry((t, a))
-            .or_default()
-            .push((b.venue.clone(), b.close));
-    }
-    let mut stat: Vec<(ReplayKey, StaticEv)> = Vec::with_capacity(by_ts.len());
-    for ((t, a), v) in by_ts {
-        let mv = &scenario.market.venues;
-        let m = median(
-            v.iter()
-                .filter(|(ven, _)| mv.is_empty() || mv.contains(ven))
-                .map(|x| x.1)
-                .collect(),
-        );
-        let Some(m) = m else { continue };
-        let st = &mut assets[a as usize];
-        st.raw_series.push((t, m));
-        let med = if st.oracle.source == OracleSource::Median {
-            let vs = st.oracle.rule.venues.clone().unwrap_or_default();
-            median(
-                v.iter()
-                    .filter(|(ven, _)| vs.is_empty() || vs.contains(ven))
-                    .map(|x| x.1)
-                    .collect(),
-            )
-        } else {
-            None
-        };
-        stat.push((
-            ReplayKey::data(t, 0, a as i64, Phase::Market),
-            StaticEv::Market {
-                asset: a,
-                price: m,
-                median: med,
-            },
-        ));
-    }
-    for r in &input.oracle_rounds {
-        if r.ts < start || r.ts > end {
-            continue;
-        }
-        let Some(&a) = index.get(r.base.as_str()) else {
-            continue;
-        };
-        let o = &assets[a as usize].oracle;
-        if o.source != OracleSource::Recorded || o.rule.feed.as_ref().is_some_and(|f| *f != r.feed)
-        {
-            continue;
-        }
-        stat.push((
-            ReplayKey::data(r.ts, r.block.unwrap_or(0), a as i64, Phase::Oracle),
-            StaticEv::Round {
-                asset: a,
-                answer: r.answer,
-            },
-        ));
-    }
-    for (i, a) in assets.iter().enumerate() {
-        for t in a.oracle.override_times() {
-            if t >= start && t <= end {
-                stat.push((
-                    ReplayKey::data(t, 0, i as i64, Phase::Oracle),
-                    StaticEv::Override { asset: i as u16 },
-                ));
-            }
-        }
-    }
+    let mut stat = static_stream(scenario, input, bars(), &index, &mut assets, (start, end));
     let (book_evs, lend_counts) = book_events(scenario, input, book, &index, start, end, &mut stat);
     stat.sort_by_key(|x| x.0);
     let mut ticks: Vec<Micros> = stat
@@ -263,22 +100,7 @@ pub(super) fn build<'a>(
     let native = index
         .get(scenario.frictions.gas.native_asset.as_str())
         .copied();
-    let liqs = if scenario.frictions.liquidators.is_empty() {
-        vec![Liquidator {
-            name: "ideal".into(),
-            latency_secs: 0,
-            capital_usd: Wad(i128::MAX / 4),
-            gas_units: 0,
-            max_gas_gwei: None,
-            min_profit_usd: Wad(i128::MIN / 4),
-            margin: Wad::ZERO,
-            opening_bid_share: Wad::ONE,
-        }]
-    } else {
-        let mut l = scenario.frictions.liquidators.clone();
-        l.sort_by(|a, b| (a.latency_secs, &a.name).cmp(&(b.latency_secs, &b.name)));
-        l
-    };
+    let liqs = liquidators(scenario);
     let n_assets = assets.len();
     let n_ticks = ticks.len();
     let unarmed: Vec<u32> = (0..pos.len() as u32).collect();
@@ -357,4 +179,225 @@ pub(super) fn build<'a>(
         e.refresh_reserve(a);
     }
     Ok((e, stat))
+}
+
+/// The scenario's oracle overrides by asset index; every asset it names
+/// (overrides and `oracle.assets`) must be one of the run's.
+fn oracle_overrides(
+    scenario: &Scenario,
+    index: &BTreeMap<&str, u16>,
+) -> Result<Vec<(u16, Override)>, ReplayError> {
+    let overrides: Vec<(u16, Override)> = scenario
+        .oracle
+        .overrides
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            index
+                .get(o.asset.as_str())
+                .map(|a| (*a, Override::from_config(o)))
+                .ok_or_else(|| {
+                    cfg(
+                        &format!("oracle.overrides.{i}.asset"),
+                        format!("unknown asset `{}`", o.asset),
+                    )
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    for k in scenario.oracle.assets.keys() {
+        if !index.contains_key(k.as_str()) {
+            return Err(cfg(
+                &format!("oracle.assets.{k}"),
+                "asset not in prices or book",
+            ));
+        }
+    }
+    Ok(overrides)
+}
+
+/// Asset `i` (`n`) at the start of the window: its parameters, oracle
+/// (with its overrides), depth, and empty accounts.
+fn asset_state(
+    scenario: &Scenario,
+    i: usize,
+    n: &String,
+    overrides: &[(u16, Override)],
+    start: Micros,
+) -> AssetState {
+    let liq_cfg = &scenario.frictions.liquidity;
+    let params = scenario.asset(n);
+    let rule = scenario
+        .oracle
+        .assets
+        .get(n)
+        .cloned()
+        .unwrap_or_default()
+        .or(&scenario.oracle.default);
+    let ovs = overrides
+        .iter()
+        .filter(|(a, _)| *a as usize == i)
+        .map(|(_, o)| o.clone())
+        .collect();
+    AssetState {
+        name: n.clone(),
+        unit_div: 10i128.pow(18 - params.decimals),
+        params,
+        lt_mult: Wad::ONE,
+        dm_active: false,
+        raw_market: None,
+        low_market: None,
+        impact: Wad::ONE,
+        used_depth: Wad::ZERO,
+        depth: liq_cfg
+            .depth_usd
+            .get(n)
+            .copied()
+            .unwrap_or(liq_cfg.default_depth_usd),
+        last_recover: start,
+        oracle: Oracle::new(rule, start, ovs),
+        prev_answer: None,
+        ever_priced: false,
+        breaker_hist: VecDeque::new(),
+        vol: VecDeque::new(),
+        vol_sum: 0.0,
+        last_log_px: None,
+        res: aave::Reserve {
+            price: 0,
+            unit: 1,
+            lt_bps: 0,
+            bonus_bps: 0,
+            fee_bps: 0,
+        },
+        comp_ttd: 0,
+        variable: true,
+        touched: 0,
+        ln_answer: (0, f64::NEG_INFINITY),
+        memo: AssetMemo::default(),
+        est: Default::default(),
+        triggers: Triggers::default(),
+        paused_until: Micros(i64::MIN),
+        raw_series: Vec::new(),
+        coll_initial: 0,
+        debt_initial: 0,
+        coll_seized: 0,
+        coll_fee: 0,
+        coll_in_auction: 0,
+        debt_repaid: 0,
+        debt_written_off: 0,
+        debt_in_auction: 0,
+        coll_supplied: 0,
+        coll_withdrawn: 0,
+        debt_borrowed: 0,
+        debt_repaid_owner: 0,
+    }
+}
+
+/// The scenario's liquidators by latency (then name); one ideal
+/// liquidator (no latency, capital, gas or profit limit) without any.
+fn liquidators(scenario: &Scenario) -> Vec<Liquidator> {
+    if scenario.frictions.liquidators.is_empty() {
+        vec![Liquidator {
+            name: "ideal".into(),
+            latency_secs: 0,
+            capital_usd: Wad(i128::MAX / 4),
+            gas_units: 0,
+            max_gas_gwei: None,
+            min_profit_usd: Wad(i128::MIN / 4),
+            margin: Wad::ZERO,
+            opening_bid_share: Wad::ONE,
+        }]
+    } else {
+        let mut l = scenario.frictions.liquidators.clone();
+        l.sort_by(|a, b| (a.latency_secs, &a.name).cmp(&(b.latency_secs, &b.name)));
+        l
+    }
+}
+
+/// The recorded events of the window in input order (sorted later):
+/// market closes (the median of the venues' bars ending at a time, and of
+/// the oracle's venues for a median oracle), recorded oracle rounds and
+/// override boundaries; each asset's raw market series on the way.
+fn static_stream<'b>(
+    scenario: &Scenario,
+    input: &ReplayInput,
+    bars: impl Iterator<Item = &'b shortfall_core::PriceBar>,
+    index: &BTreeMap<&str, u16>,
+    assets: &mut [AssetState],
+    (start, end): (Micros, Micros),
+) -> Stream {
+    let mut by_ts: BTreeMap<(Micros, u16), Vec<(String, Wad)>> = BTreeMap::new();
+    for b in bars {
+        let t = Micros(b.ts.0 + b.interval_secs * Micros::PER_SEC);
+        if t < start || t > end {
+            continue;
+        }
+        let a = index[b.base.as_str()];
+        by_ts
+            .entry((t, a))
+            .or_default()
+            .push((b.venue.clone(), b.close));
+    }
+    let mut stat: Vec<(ReplayKey, StaticEv)> = Vec::with_capacity(by_ts.len());
+    for ((t, a), v) in by_ts {
+        let mv = &scenario.market.venues;
+        let m = median(
+            v.iter()
+                .filter(|(ven, _)| mv.is_empty() || mv.contains(ven))
+                .map(|x| x.1)
+                .collect(),
+        );
+        let Some(m) = m else { continue };
+        let st = &mut assets[a as usize];
+        st.raw_series.push((t, m));
+        let med = if st.oracle.source == OracleSource::Median {
+            let vs = st.oracle.rule.venues.clone().unwrap_or_default();
+            median(
+                v.iter()
+                    .filter(|(ven, _)| vs.is_empty() || vs.contains(ven))
+                    .map(|x| x.1)
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        stat.push((
+            ReplayKey::data(t, 0, a as i64, Phase::Market),
+            StaticEv::Market {
+                asset: a,
+                price: m,
+                median: med,
+            },
+        ));
+    }
+    for r in &input.oracle_rounds {
+        if r.ts < start || r.ts > end {
+            continue;
+        }
+        let Some(&a) = index.get(r.base.as_str()) else {
+            continue;
+        };
+        let o = &assets[a as usize].oracle;
+        if o.source != OracleSource::Recorded || o.rule.feed.as_ref().is_some_and(|f| *f != r.feed)
+        {
+            continue;
+        }
+        stat.push((
+            ReplayKey::data(r.ts, r.block.unwrap_or(0), a as i64, Phase::Oracle),
+            StaticEv::Round {
+                asset: a,
+                answer: r.answer,
+            },
+        ));
+    }
+    for (i, a) in assets.iter().enumerate() {
+        for t in a.oracle.override_times() {
+            if t >= start && t <= end {
+                stat.push((
+                    ReplayKey::data(t, 0, i as i64, Phase::Oracle),
+                    StaticEv::Override { asset: i as u16 },
+                ));
+            }
+        }
+    }
+    stat
 }
