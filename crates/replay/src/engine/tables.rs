@@ -3,6 +3,22 @@
 
 use super::*;
 
+/// The loans' totals, summed over the positions in order.
+#[derive(Default)]
+struct Tally {
+    bad: Wad,
+    npl: u64,
+    liquidated: u64,
+    at_risk: u64,
+    performing: u64,
+    unpriced: u64,
+    init_debt: Wad,
+    penalty: Wad,
+    repaid: Wad,
+    attribution: Attribution,
+    waterfall: Waterfall,
+}
+
 impl Engine<'_> {
     pub(super) fn finish(mut self, book: &Book) -> Result<RunOutput, ReplayError> {
         self.flush_parked();
@@ -48,20 +64,7 @@ impl Engine<'_> {
         book: &Book,
         n_events: u64,
     ) -> Result<(Vec<LoanOutcome>, Vec<SeriesPoint>, Summary), ReplayError> {
-        // Forward-fill the aligned series.
-        for a in 0..self.assets.len() {
-            let (mut lm, mut lo) = (None, None);
-            for ti in 0..self.ticks.len() {
-                match self.mkt_ticks[a][ti] {
-                    Some(v) => lm = Some(v),
-                    None => self.mkt_ticks[a][ti] = lm,
-                }
-                match self.orc_ticks[a][ti] {
-                    Some(v) => lo = Some(v),
-                    None => self.orc_ticks[a][ti] = lo,
-                }
-            }
-        }
+        self.fill_ticks();
         self.check_conservation(n_events)?;
         let to_f = |v: &Vec<Vec<Option<Wad>>>| -> Vec<Vec<f64>> {
             v.iter()
@@ -111,13 +114,7 @@ impl Engine<'_> {
         self.unarmed = Vec::new();
         let warn = self.sc.policy.warn_health.0;
         let mut loans = Vec::with_capacity(self.pos.len());
-        let mut totals = Attribution::default();
-        let mut wf = Waterfall::default();
-        let (mut bad, mut npl, mut liq_n, mut risk, mut perf, mut unp) =
-            (Wad::ZERO, 0u64, 0u64, 0u64, 0u64, 0u64);
-        let mut init_debt_total = Wad::ZERO;
-        let mut penalty_total = Wad::ZERO;
-        let mut repaid_total = Wad::ZERO;
+        let mut tally = Tally::default();
         for i in 0..self.pos.len() {
             let p = &self.pos[i];
             let (coll, debt) = self.init_legs.split(i as u32);
@@ -154,7 +151,7 @@ impl Engine<'_> {
             let h = if need_h { self.health(i as u32) } else { None };
             let (status, shortfall) = match (ic, id, fc, fd) {
                 (Some(ic), Some(id), Some(fc), Some(fd)) => {
-                    init_debt_total += id;
+                    tally.init_debt += id;
                     let sf = p.written_off_usd + (fd - fc).max(Wad::ZERO);
                     let st = if sf > Wad::ZERO {
                         LoanStatus::NonPerforming
@@ -168,7 +165,7 @@ impl Engine<'_> {
                     if p.liqs > 0 || sf > Wad::ZERO {
                         let e0 = (ic - id).max(Wad::ZERO);
                         let e1 = (fc - fd).max(Wad::ZERO);
-                        wf.borrower_equity_usd += (e0 - e1).max(Wad::ZERO);
+                        tally.waterfall.borrower_equity_usd += (e0 - e1).max(Wad::ZERO);
                     }
                     (st, sf)
                 }
@@ -179,16 +176,16 @@ impl Engine<'_> {
             } else {
                 Attribution::default()
             };
-            totals.add(&attribution);
-            bad += shortfall;
-            penalty_total += p.penalty_usd;
-            repaid_total += p.repaid_usd;
+            tally.attribution.add(&attribution);
+            tally.bad += shortfall;
+            tally.penalty += p.penalty_usd;
+            tally.repaid += p.repaid_usd;
             match status {
-                LoanStatus::NonPerforming => npl += 1,
-                LoanStatus::Liquidated => liq_n += 1,
-                LoanStatus::AtRisk => risk += 1,
-                LoanStatus::Performing => perf += 1,
-                LoanStatus::Unpriced => unp += 1,
+                LoanStatus::NonPerforming => tally.npl += 1,
+                LoanStatus::Liquidated => tally.liquidated += 1,
+                LoanStatus::AtRisk => tally.at_risk += 1,
+                LoanStatus::Performing => tally.performing += 1,
+                LoanStatus::Unpriced => tally.unpriced += 1,
             }
             if self.lean {
                 continue;
@@ -214,12 +211,19 @@ impl Engine<'_> {
                 attribution,
             });
         }
-        wf.liquidation_penalty_usd = penalty_total;
-        wf.reserves_usd = bad.min(self.sc.accounting.insurance_usd.max(Wad::ZERO));
-        wf.socialised_usd = bad - wf.reserves_usd;
         let series = if self.lean { Vec::new() } else { self.series() };
+        let summary = self.summary(book, n_events, tally);
+        Ok((loans, series, summary))
+    }
+
+    /// The summary of the run from the loans' tally.
+    fn summary(&self, book: &Book, n_events: u64, t: Tally) -> Summary {
+        let mut wf = t.waterfall;
+        wf.liquidation_penalty_usd = t.penalty;
+        wf.reserves_usd = t.bad.min(self.sc.accounting.insurance_usd.max(Wad::ZERO));
+        wf.socialised_usd = t.bad - wf.reserves_usd;
         let n = self.pos.len() as u64;
-        let summary = Summary {
+        Summary {
             scenario: self.sc.name.clone(),
             preset: serde_json::to_value(self.preset)
                 .ok()
@@ -230,23 +234,23 @@ impl Engine<'_> {
             positions: n,
             book_generated: book.origin.kind == "generated",
             book_origin: book.origin.detail.clone(),
-            initial_debt_usd: init_debt_total,
-            bad_debt_usd: bad,
-            npl_count: npl,
+            initial_debt_usd: t.init_debt,
+            bad_debt_usd: t.bad,
+            npl_count: t.npl,
             npl_ratio: if n == 0 {
                 Wad::ZERO
             } else {
-                Wad(mul_div_down(npl as i128, WAD, n as i128).unwrap_or(0))
+                Wad(mul_div_down(t.npl as i128, WAD, n as i128).unwrap_or(0))
             },
-            liquidated_count: liq_n,
-            at_risk_count: risk,
-            performing_count: perf,
-            unpriced_count: unp,
+            liquidated_count: t.liquidated,
+            at_risk_count: t.at_risk,
+            performing_count: t.performing,
+            unpriced_count: t.unpriced,
             liquidation_count: self.n_liquidations as u64,
-            liquidated_volume_usd: repaid_total,
-            penalty_usd: penalty_total,
+            liquidated_volume_usd: t.repaid,
+            penalty_usd: t.penalty,
             protocol_fees_usd: self.protocol_fees_usd,
-            reserves_drawdown_usd: self.reserves_drawdown(bad),
+            reserves_drawdown_usd: self.reserves_drawdown(t.bad),
             auction_incentives_usd: self.auction_incentives,
             blocked_attempts: self
                 .blocked_counts
@@ -254,14 +258,30 @@ impl Engine<'_> {
                 .map(|(r, n)| (r.as_str().to_string(), *n))
                 .collect(),
             waterfall: wf,
-            attribution: totals,
+            attribution: t.attribution,
             events: n_events,
             lending_events: self.lend_counts.clone(),
             // filled by `replay` from the scenario as written
             hypothetical: Vec::new(),
             perp: None,
-        };
-        Ok((loans, series, summary))
+        }
+    }
+
+    /// Forward-fills the aligned market and oracle series.
+    fn fill_ticks(&mut self) {
+        for a in 0..self.assets.len() {
+            let (mut lm, mut lo) = (None, None);
+            for ti in 0..self.ticks.len() {
+                match self.mkt_ticks[a][ti] {
+                    Some(v) => lm = Some(v),
+                    None => self.mkt_ticks[a][ti] = lm,
+                }
+                match self.orc_ticks[a][ti] {
+                    Some(v) => lo = Some(v),
+                    None => self.orc_ticks[a][ti] = lo,
+                }
+            }
+        }
     }
 
     pub(super) fn series(&self) -> Vec<SeriesPoint> {
