@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use shortfall_core::{Book, BookOrigin, Position, Wad};
 
 use crate::error::{cfg, ReplayError};
+use crate::stats::standard_normal as normal;
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,13 +75,6 @@ fn to_wad(x: f64) -> Wad {
     // Rounded to 1e-9 first so the conversion is exact and portable.
     let nano = (x * 1e9).round();
     Wad((nano as i128) * 1_000_000_000)
-}
-
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    // Box-Muller.
-    let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
-    let u2: f64 = rng.gen();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 /// Generates a book. `prices` are start prices (USD per token) and `lt` the

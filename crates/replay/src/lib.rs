@@ -29,15 +29,18 @@ pub mod error;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod generator;
+pub mod input;
 mod legs;
 mod names;
 pub mod oracle;
 pub mod output;
 pub mod perp;
 mod prepared;
+mod resolve;
 pub mod rules;
 pub mod scenario;
 pub mod simulate;
+mod stats;
 pub mod transforms;
 mod triggers;
 
@@ -49,15 +52,12 @@ pub use engine::joint::{replay_joint, JointRun, Member};
 pub fn verifies_estimates() -> bool {
     cfg!(feature = "verify-estimates")
 }
-#[doc(hidden)]
-pub use engine::run_unparked;
-pub use engine::{
-    resolve_book, run, run_id, run_on_book, run_on_prepared, start_prices, summarise,
-    summarise_applied, summarise_prepared, ReplayInput,
-};
+pub use engine::{run, run_id, Mode, Replay};
 pub use error::ReplayError;
 pub use generator::{generate_book, GeneratorSpec};
+pub use input::{start_prices, ReplayInput};
 pub use output::*;
 pub use prepared::PreparedBook;
+pub use resolve::resolve_book;
 pub use scenario::{apply_set, Scenario};
 pub use transforms::Transform;

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use shortfall_core::{Book, Wad};
 
-use crate::engine::{self, ReplayInput};
 use crate::error::ReplayError;
+use crate::input::{self, ReplayInput};
 use crate::legs::{Leg, Legs};
 use crate::names::Names;
 use crate::scenario::Scenario;
@@ -78,7 +78,7 @@ pub(crate) fn convert(book: &Book, units: &[(String, i128)]) -> Result<Conversio
                 }
                 let i = index[a.as_str()];
                 let unit_div = units[i as usize].1;
-                let x = engine::to_base(amt.0, unit_div) * unit_div; // token decimals
+                let x = input::to_base(amt.0, unit_div) * unit_div; // token decimals
                 if x == 0 {
                     continue;
                 }
@@ -146,7 +146,7 @@ impl Valuation {
 }
 
 /// A book with its conversion for the assets and decimals of a scenario:
-/// replays of that scenario's variants ([`crate::summarise_prepared`]) skip
+/// replays of that scenario's variants ([`crate::Replay::prepared`]) skip
 /// converting it, and share the valuation of its initial legs.
 #[derive(Debug)]
 pub struct PreparedBook {
@@ -164,8 +164,8 @@ impl PreparedBook {
     pub fn new(scenario: &Scenario, input: &ReplayInput, book: Book) -> Result<Self, ReplayError> {
         let (sc, inp) = crate::transforms::apply(scenario, input)?;
         let assets = book_assets(&book);
-        let pegged = engine::peg_bars(&sc, &inp.prices);
-        let units = engine::asset_units(&sc, inp.prices.iter().chain(&pegged), &assets);
+        let pegged = input::peg_bars(&sc, &inp.prices);
+        let units = input::asset_units(&sc, inp.prices.iter().chain(&pegged), &assets);
         let conversion = convert(&book, &units)?;
         Ok(PreparedBook {
             book,
@@ -183,8 +183,8 @@ impl PreparedBook {
     /// same assets and decimals); others convert the book themselves.
     pub fn fits(&self, scenario: &Scenario, input: &ReplayInput) -> Result<bool, ReplayError> {
         let (sc, inp) = crate::transforms::apply(scenario, input)?;
-        let pegged = engine::peg_bars(&sc, &inp.prices);
-        let units = engine::asset_units(&sc, inp.prices.iter().chain(&pegged), &self.assets);
+        let pegged = input::peg_bars(&sc, &inp.prices);
+        let units = input::asset_units(&sc, inp.prices.iter().chain(&pegged), &self.assets);
         Ok(self.conversion_for(&units).is_some())
     }
 

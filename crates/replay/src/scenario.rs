@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use shortfall_core::{Micros, Wad};
 
-use crate::error::{cfg, ReplayError};
+use crate::error::{cfg, time, ReplayError};
 
 /// A crisis scenario: everything a run needs besides the input rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -689,15 +689,13 @@ impl Scenario {
 
     /// Parses scenario TOML text, applying `key=value` overrides first.
     pub fn from_toml_with_sets(text: &str, sets: &[String]) -> Result<Scenario, ReplayError> {
-        let mut value: toml::Value =
-            toml::from_str(text).map_err(|e| ReplayError::Scenario(e.to_string()))?;
+        let mut value: toml::Value = toml::from_str(text)?;
         for s in sets {
             apply_set(&mut value, s)?;
         }
         // Round-trip through text so errors carry the key and its line.
-        let text = toml::to_string(&value).map_err(|e| ReplayError::Scenario(e.to_string()))?;
-        let sc: Scenario =
-            toml::from_str(&text).map_err(|e| ReplayError::Scenario(e.to_string()))?;
+        let text = toml::to_string(&value)?;
+        let sc: Scenario = toml::from_str(&text)?;
         sc.validate()?;
         Ok(sc)
     }
@@ -709,9 +707,8 @@ impl Scenario {
 
     /// Window start and end as microseconds.
     pub fn window_micros(&self) -> Result<(Micros, Micros), ReplayError> {
-        let s =
-            Micros::parse(&self.window.start).map_err(|e| cfg("window.start", e.to_string()))?;
-        let e = Micros::parse(&self.window.end).map_err(|e| cfg("window.end", e.to_string()))?;
+        let s = Micros::parse(&self.window.start).map_err(time("window.start"))?;
+        let e = Micros::parse(&self.window.end).map_err(time("window.end"))?;
         if e < s {
             return Err(cfg("window.end", "before window.start"));
         }
@@ -784,9 +781,9 @@ impl Scenario {
         }
         for (i, o) in self.oracle.overrides.iter().enumerate() {
             let k = format!("oracle.overrides.{i}");
-            Micros::parse(&o.from).map_err(|e| cfg(&format!("{k}.from"), e.to_string()))?;
+            Micros::parse(&o.from).map_err(time(&format!("{k}.from")))?;
             if let Some(t) = &o.to {
-                Micros::parse(t).map_err(|e| cfg(&format!("{k}.to"), e.to_string()))?;
+                Micros::parse(t).map_err(time(&format!("{k}.to")))?;
             }
             if o.kind == OverrideKind::Print && o.price.is_none() {
                 return Err(cfg(&format!("{k}.price"), "required for kind = \"print\""));

@@ -50,8 +50,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use shortfall_core::{Micros, PriceBar, Wad};
 
-use crate::engine::ReplayInput;
 use crate::error::ReplayError;
+use crate::input::ReplayInput;
 use crate::scenario::Scenario;
 
 /// The model of a simulated path.
@@ -408,22 +408,11 @@ impl Fit {
                 }
             }
             Model::Gaussian => {
-                let mut spare: Option<f64> = None;
-                let mut normal = |rng: &mut ChaCha8Rng| -> f64 {
-                    if let Some(z) = spare.take() {
-                        return z;
-                    }
-                    let u1: f64 = 1.0 - rng.gen::<f64>();
-                    let u2: f64 = rng.gen::<f64>();
-                    let r = (-2.0 * u1.ln()).sqrt();
-                    let th = std::f64::consts::TAU * u2;
-                    spare = Some(r * th.sin());
-                    r * th.cos()
-                };
+                let mut normal = crate::stats::NormalPairs::default();
                 for i in 1..times.len() {
                     let dt = (times[i].0 - times[i - 1].0) as f64 / Micros::PER_SEC as f64;
                     let k = if self.dt0 > 0.0 { dt / self.dt0 } else { 1.0 };
-                    let z: Vec<f64> = (0..d).map(|_| normal(&mut rng)).collect();
+                    let z: Vec<f64> = (0..d).map(|_| normal.sample(&mut rng)).collect();
                     let (done, rest) = out.split_at_mut(i);
                     for (a, o) in rest[0].iter_mut().enumerate() {
                         let mut x = self.mean[a] * k;

@@ -103,8 +103,8 @@ use serde::{Deserialize, Serialize};
 use shortfall_core::money::{mul_div_down, WAD};
 use shortfall_core::{Micros, PriceBar, Wad};
 
-use crate::engine::ReplayInput;
-use crate::error::{cfg, ReplayError};
+use crate::error::{self, cfg, ReplayError};
+use crate::input::ReplayInput;
 use crate::scenario::{OverrideKind, Scenario};
 
 /// One stress transform (a `[[transforms]]` table; see the module doc).
@@ -323,7 +323,7 @@ fn key(i: usize, field: &str) -> String {
 }
 
 fn time(i: usize, field: &str, text: &str) -> Result<Micros, ReplayError> {
-    Micros::parse(text).map_err(|e| cfg(&key(i, field), e.to_string()))
+    Micros::parse(text).map_err(error::time(&key(i, field)))
 }
 
 fn positive(i: usize, field: &str, w: Wad) -> Result<(), ReplayError> {
@@ -829,7 +829,7 @@ fn shock(
     assets: &BTreeSet<String>,
     path: &Path,
 ) -> Result<(), ReplayError> {
-    let pegged: Vec<PriceBar> = crate::engine::peg_bars(sc, &inp.prices)
+    let pegged: Vec<PriceBar> = crate::input::peg_bars(sc, &inp.prices)
         .into_iter()
         .filter(|b| assets.contains(&b.base))
         .collect();

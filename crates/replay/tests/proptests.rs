@@ -188,8 +188,8 @@ proptest! {
         let sc = scenario(preset, frictions);
         let inp = prop_input(&eth, &btc, preset, legs);
         let book = shortfall_replay::resolve_book(&sc, &inp).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let full = shortfall_replay::run_on_book(&sc, &inp, &book).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let lean = shortfall_replay::summarise(&sc, &inp, &book).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let full = shortfall_replay::Replay::new(&sc, &inp).book(&book).run().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let lean = shortfall_replay::Replay::new(&sc, &inp).book(&book).mode(shortfall_replay::Mode::Summary).run().map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&lean.summary, &full.summary);
     }
 }

@@ -28,8 +28,7 @@ use shortfall_core::{
 };
 use shortfall_replay::simulate::{Fit, Model};
 use shortfall_replay::{
-    resolve_book, run_on_book, summarise_applied, ReplayError, ReplayInput, RunOutput, Scenario,
-    Transform,
+    resolve_book, Mode, Replay, ReplayError, ReplayInput, RunOutput, Scenario, Transform,
 };
 use shortfall_sweep::{prepare_keys, Crisis, Prepared, SweepError};
 
@@ -204,7 +203,11 @@ impl Stress {
                 path as u64,
             )
             .map_err(wrap)?;
-        let out = summarise_applied(&sc, &self.applied, &input, self.book()).map_err(wrap)?;
+        let out = Replay::new(&sc, &self.prepared.input)
+            .applied(&self.applied, &input, self.book())
+            .mode(Mode::Summary)
+            .run()
+            .map_err(wrap)?;
         Ok(row_of(path, &out))
     }
 
@@ -212,7 +215,9 @@ impl Stress {
     /// the transform itself.
     pub fn run(&self, path: u32) -> Result<RunOutput, StressError> {
         let sc = self.path_scenario(path)?;
-        run_on_book(&sc, &self.prepared.input, self.book())
+        Replay::new(&sc, &self.prepared.input)
+            .book(self.book())
+            .run()
             .map_err(|e| StressError::Path { path, source: e })
     }
 

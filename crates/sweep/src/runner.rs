@@ -11,8 +11,7 @@
 use sha2::{Digest, Sha256};
 use shortfall_core::{sha256_hex, Book, SweepMeta, SweepRow, SweepScenario};
 use shortfall_replay::{
-    apply_set, resolve_book, run_on_book, run_on_prepared, summarise, summarise_prepared,
-    PreparedBook, ReplayInput, RunOutput, Scenario,
+    apply_set, resolve_book, Mode, PreparedBook, Replay, ReplayInput, RunOutput, Scenario,
 };
 
 use crate::error::SweepError;
@@ -149,16 +148,13 @@ impl Prepared {
             scenario: self.source.clone(),
             source: e,
         };
-        match (&self.book, lean) {
-            (Some(b), true) => summarise_prepared(sc, &self.input, b),
-            (Some(b), false) => run_on_prepared(sc, &self.input, b),
-            (None, _) => {
+        let mode = if lean { Mode::Summary } else { Mode::Full };
+        let replay = Replay::new(sc, &self.input).mode(mode);
+        match &self.book {
+            Some(b) => replay.prepared(b).run(),
+            None => {
                 let b = resolve_book(sc, &self.input).map_err(wrap)?;
-                if lean {
-                    summarise(sc, &self.input, &b)
-                } else {
-                    run_on_book(sc, &self.input, &b)
-                }
+                replay.book(&b).run()
             }
         }
         .map_err(wrap)

@@ -6,10 +6,7 @@
 use std::path::Path;
 
 use shortfall_core::{OracleRound, PriceBar};
-use shortfall_replay::{
-    resolve_book, run_on_book, run_on_prepared, summarise, summarise_prepared, PreparedBook,
-    ReplayInput, Scenario,
-};
+use shortfall_replay::{resolve_book, Mode, PreparedBook, Replay, ReplayInput, Scenario};
 use shortfall_store::Dataset;
 
 fn input(pack: &Path) -> ReplayInput {
@@ -36,8 +33,12 @@ fn input(pack: &Path) -> ReplayInput {
 /// Returns the circuit breaker events of the full run.
 fn check(sc: &Scenario, input: &ReplayInput) -> usize {
     let book = resolve_book(sc, input).unwrap();
-    let full = run_on_book(sc, input, &book).unwrap();
-    let lean = summarise(sc, input, &book).unwrap();
+    let full = Replay::new(sc, input).book(&book).run().unwrap();
+    let lean = Replay::new(sc, input)
+        .book(&book)
+        .mode(Mode::Summary)
+        .run()
+        .unwrap();
     assert_eq!(lean.summary, full.summary, "{}", sc.name);
     assert_eq!(lean.run_meta.run_id, full.run_meta.run_id);
     assert_eq!(
@@ -51,10 +52,14 @@ fn check(sc: &Scenario, input: &ReplayInput) -> usize {
     // neither replay changes.
     let prepared = PreparedBook::new(sc, input, book.clone().into_owned()).unwrap();
     assert!(prepared.fits(sc, input).unwrap(), "{}", sc.name);
-    let p = summarise_prepared(sc, input, &prepared).unwrap();
+    let p = Replay::new(sc, input)
+        .prepared(&prepared)
+        .mode(Mode::Summary)
+        .run()
+        .unwrap();
     assert_eq!(p.summary, lean.summary);
     assert_eq!(p.run_meta, lean.run_meta);
-    let pf = run_on_prepared(sc, input, &prepared).unwrap();
+    let pf = Replay::new(sc, input).prepared(&prepared).run().unwrap();
     assert_eq!(pf.events, full.events);
     assert_eq!(pf.loans, full.loans);
     assert_eq!(pf.liquidations, full.liquidations);
@@ -120,17 +125,33 @@ fn a_book_prepared_for_other_decimals_is_converted_again() {
     let prepared = PreparedBook::new(&other, &inp, book.clone()).unwrap();
     assert!(prepared.fits(&other, &inp).unwrap());
     assert!(!prepared.fits(&sc, &inp).unwrap());
-    let own = summarise(&sc, &inp, &book).unwrap();
-    let via = summarise_prepared(&sc, &inp, &prepared).unwrap();
+    let own = Replay::new(&sc, &inp)
+        .book(&book)
+        .mode(Mode::Summary)
+        .run()
+        .unwrap();
+    let via = Replay::new(&sc, &inp)
+        .prepared(&prepared)
+        .mode(Mode::Summary)
+        .run()
+        .unwrap();
     assert_eq!(via.summary, own.summary);
     assert!(own.summary.liquidation_count > 0);
     // And the other way round: the other scenario's own replay.
-    let other_own = summarise(&other, &inp, &book).unwrap();
-    let other_via = summarise_prepared(&other, &inp, &prepared).unwrap();
+    let other_own = Replay::new(&other, &inp)
+        .book(&book)
+        .mode(Mode::Summary)
+        .run()
+        .unwrap();
+    let other_via = Replay::new(&other, &inp)
+        .prepared(&prepared)
+        .mode(Mode::Summary)
+        .run()
+        .unwrap();
     assert_eq!(other_via.summary, other_own.summary);
 }
 
-/// Parked retries ([`shortfall_replay::run_unparked`] schedules every one
+/// Parked retries ([`Replay::unparked`] schedules every one
 /// instead) change nothing: every event, liquidation and loan of every
 /// pack is the same. The DAI pack repeats thousands of blocked attempts,
 /// most of them parked.
@@ -143,7 +164,7 @@ fn parking_changes_no_output_on_any_pack() {
         let mut inp = input(&pack);
         inp.gas = None;
         let parked = shortfall_replay::run(&sc, &inp).unwrap();
-        let unparked = shortfall_replay::run_unparked(&sc, &inp).unwrap();
+        let unparked = Replay::new(&sc, &inp).unparked().run().unwrap();
         assert_eq!(parked.events, unparked.events, "{}", sc.name);
         assert_eq!(parked.liquidations, unparked.liquidations, "{}", sc.name);
         assert_eq!(parked.loans, unparked.loans, "{}", sc.name);
@@ -177,11 +198,15 @@ fn a_prepared_book_valued_at_other_prices_in_between() {
     assert!(prepared.fits(&shocked, &inp).unwrap());
     let mut bad = Vec::new();
     for s in [&sc, &shocked, &sc, &shocked] {
-        let via = run_on_prepared(s, &inp, &prepared).unwrap();
-        let own = run_on_book(s, &inp, &book).unwrap();
+        let via = Replay::new(s, &inp).prepared(&prepared).run().unwrap();
+        let own = Replay::new(s, &inp).book(&book).run().unwrap();
         assert_eq!(via.loans, own.loans);
         assert_eq!(via.summary, own.summary);
-        let lean = summarise_prepared(s, &inp, &prepared).unwrap();
+        let lean = Replay::new(s, &inp)
+            .prepared(&prepared)
+            .mode(Mode::Summary)
+            .run()
+            .unwrap();
         assert_eq!(lean.summary, own.summary);
         bad.push(own.summary.bad_debt_usd);
     }

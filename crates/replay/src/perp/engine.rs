@@ -53,6 +53,7 @@ use super::margin::{
 use crate::error::{cfg, ReplayError};
 use crate::oracle::{Oracle, OracleOutcome};
 use crate::scenario::{OracleRule, OracleSource};
+use crate::stats::median;
 use crate::triggers::Triggers;
 use shortfall_core::perp_run::*;
 
@@ -243,14 +244,6 @@ pub fn default_base(instrument: &str) -> String {
     instrument.to_string()
 }
 
-fn median(mut v: Vec<Wad>) -> Option<Wad> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort();
-    Some(v[(v.len() - 1) / 2])
-}
-
 /// Replays `positions` through the window `[start, end]`.
 ///
 /// `prices`: bars of the instruments' base assets (index, and the perp's
@@ -271,8 +264,7 @@ pub fn replay(
     }
     let rules = cfg.resolve()?;
     for (i, p) in positions.iter().enumerate() {
-        p.validate(i)
-            .map_err(|e| ReplayError::Input(e.to_string()))?;
+        p.validate(i)?;
     }
     let mut e = Engine::build(cfg, rules, positions, start, lean)?;
     let stat = e.static_stream(start, end, prices, oracle_rounds);

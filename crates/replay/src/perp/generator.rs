@@ -28,6 +28,7 @@ use shortfall_core::{MarginMode, PerpPosition, PerpSide, Wad};
 use super::config::Tier;
 use super::margin::{notional, tier_for};
 use crate::error::{cfg, ReplayError};
+use crate::stats::standard_normal as normal;
 
 /// One instrument of a generated book.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,12 +120,6 @@ impl PerpBookSpec {
 fn to_wad(x: f64) -> Wad {
     // Rounded to 1e-9 first so the conversion is exact and portable.
     Wad(((x * 1e9).round() as i128) * 1_000_000_000)
-}
-
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
-    let u2: f64 = rng.gen();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 /// Generates a perp book. `tiers`: the margin table that caps leverage

@@ -8,8 +8,8 @@ use shortfall_core::{PerpPosition, Wad};
 
 use super::config::PerpConfig;
 use super::generator::generate_perp_book;
-use crate::engine::ReplayInput;
 use crate::error::{cfg, ReplayError};
+use crate::input::ReplayInput;
 use crate::scenario::{BookSource, Scenario};
 
 /// The perp positions of a scenario and where they come from.
@@ -41,7 +41,7 @@ pub fn resolve_positions(
             // Start prices from the data where the spec gives none.
             let mut spec = spec.clone();
             if spec.instruments.iter().any(|i| i.start_price == Wad::ZERO) {
-                let first_close = crate::engine::start_prices(sc, input)?;
+                let first_close = crate::input::start_prices(sc, input)?;
                 for (k, i) in spec.instruments.iter_mut().enumerate() {
                     if i.start_price == Wad::ZERO {
                         let base = p
@@ -95,7 +95,7 @@ pub fn replay_scenario(
     let (positions, origin, generated) = resolve_positions(sc, p, input)?;
     // Assets of `market.pegs` (a USDT collateral at $1) are priced as in
     // the lending replay.
-    let pegged = crate::engine::peg_bars(sc, &input.prices);
+    let pegged = crate::input::peg_bars(sc, &input.prices);
     let prices: std::borrow::Cow<[shortfall_core::PriceBar]> = if pegged.is_empty() {
         std::borrow::Cow::Borrowed(&input.prices)
     } else {

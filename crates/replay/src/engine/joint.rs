@@ -71,7 +71,7 @@ pub struct JointRun {
 /// A non-empty `note` (one line: what the members are, the spec's hash) is
 /// appended as a comment to each member's resolved config, so a joint run
 /// never shares a `run_id` with the member replayed alone; one member with
-/// an empty note is exactly [`run_on_book`]. Outputs are in member order;
+/// an empty note is exactly [`Replay::book`]. Outputs are in member order;
 /// errors name the member.
 pub fn replay_joint(
     members: &[Member<'_>],
@@ -105,7 +105,7 @@ pub fn replay_joint(
     for (k, (sc, inp)) in applied.iter().enumerate() {
         // No parking: the others' sales move shared markets between
         // recorded events.
-        let mode = Mode { lean, park: false };
+        let mode = Flags { lean, park: false };
         let (e, stat) = build(sc, inp, members[k].book, None, mode).map_err(|e| named(k, e))?;
         runs.push((e, stat, 0usize));
     }
