@@ -423,3 +423,40 @@ fn osm_bad_input() {
     assert_eq!(e.rounds.len(), 0);
     let _ = OnBadRow::Skip;
 }
+
+// ------------------------------------------------------------- forensics
+
+#[test]
+fn black_thursday_auction_forensics() {
+    use shortfall_forensics::auctions::{calls, maker};
+    let Some(p) = dataset(MAKER) else { return };
+    let out = ingest_observed(MAKER_FORMAT, &[p], &opts(), "t").unwrap();
+    let m = maker(&out.rows, Some((t("2020-03-12"), t("2020-03-14"))));
+    // 36% of the auctions dealt on 2020-03-12/13 went for zero bids.
+    assert_eq!(
+        (m.dealt, m.zero_bids, m.unpriced, m.hours.len()),
+        (4076, 1454, 0, 25)
+    );
+    assert_eq!(m.zero_bid_share, w("0.356722276741903827"));
+    assert_eq!(m.eth_sold, w("154439.82969180090371117"));
+    assert_eq!(m.dai_raised, w("8670429.650385834305893243"));
+    assert_eq!(m.market_value_usd, w("19945843.252868868117000336"));
+    assert_eq!(m.below_market_usd, w("11075685.175895009054585627"));
+    // Zero bids cluster in the hours of dear gas and of a wide OSM/market gap.
+    assert_eq!(m.zero_bid_share_high_gas, Some(w("0.481739130434782608")));
+    assert_eq!(m.zero_bid_share_low_gas, Some(w("0.057452123230641132")));
+    assert_eq!(m.zero_bid_share_wide_gap, Some(w("0.438520130576713819")));
+    assert_eq!(m.zero_bid_share_narrow_gap, Some(w("0.289544235924932975")));
+
+    let Some(p) = dataset(COMPOUND) else { return };
+    let out = ingest_observed(COMPOUND_FORMAT, &[p], &opts(), "t").unwrap();
+    let c = calls(&out.rows, "compound_v2");
+    assert_eq!((c.events, c.accounts, c.liquidators.len()), (141, 124, 10));
+    assert_eq!(
+        c.liquidators[0].liquidator,
+        "0xe8468f05550563aa5bfc5fbcb344bf87aa2f6b84"
+    );
+    assert_eq!(c.liquidators[0].share, w("0.646931049843688348"));
+    assert_eq!(c.hhi, w("0.505174318549786499"));
+    assert_eq!((c.rounded_events, c.rounded_repaid), (130, w("85211981")));
+}
