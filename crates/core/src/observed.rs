@@ -79,7 +79,9 @@ pub struct ObservedAuction {
 }
 
 /// Key of an observed row: settlement time, protocol, market, chain
-/// position, auction id.
+/// position, auction id, then the account and the amounts (exports without
+/// a chain position, such as the Aave v2 subgraph's, tell events of one
+/// second apart only by these).
 pub type ObservedKey = (
     Micros,
     String,
@@ -87,6 +89,11 @@ pub type ObservedKey = (
     Option<i64>,
     Option<i64>,
     Option<u128>,
+    Option<String>,
+    String,
+    Wad,
+    String,
+    Wad,
 );
 
 impl ObservedAuction {
@@ -99,6 +106,11 @@ impl ObservedAuction {
             self.block,
             self.log_index,
             self.auction_id,
+            self.account.clone(),
+            self.debt_asset.clone(),
+            self.debt_amount,
+            self.collateral_asset.clone(),
+            self.collateral_amount,
         )
     }
 }

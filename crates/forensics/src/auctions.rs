@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use shortfall_core::{Micros, ObservedAuction, Wad};
+use shortfall_core::{LendingEvent, LendingKind, Micros, ObservedAuction, Wad};
 
 /// A winning price below this (DAI per ETH) is a zero bid: the keepers'
 /// zero and 1-wei bids of Black Thursday.
@@ -350,6 +350,100 @@ pub fn calls(rows: &[ObservedAuction], protocol: &str) -> CallForensics {
     }
 }
 
+/// The fixed-spread liquidations of `lending_events` (Aave `LiquidationCall`,
+/// Compound `LiquidateBorrow` decoded from logs or exports) as
+/// `observed_auctions` rows, so that every observed stream aggregates the
+/// same way. Amounts with their raw base units are exact; token amounts an
+/// export gave as decimals are taken as written (error bound 0, noted).
+/// The prices recorded with an event are the protocol oracle's, so they go
+/// to `oracle_price_usd`; the market price is not in `lending_events`.
+///
+/// Rows without a chain position that agree in time, account, assets and
+/// amounts (an export that lists one event twice, as the Aave v2 subgraph
+/// export does where its two subgraph versions overlap) become one row whose
+/// note says how many source rows it stands for; the count of merged rows
+/// is returned with the rows.
+pub fn from_lending(events: &[LendingEvent]) -> (Vec<ObservedAuction>, u64) {
+    let mut out: Vec<ObservedAuction> = events
+        .iter()
+        .filter(|e| e.kind == LendingKind::Liquidation)
+        .filter_map(|e| {
+            let debt = e.amount?;
+            let coll = e.collateral_amount?;
+            let exact = e.amount_raw.is_some() && e.collateral_amount_raw.is_some();
+            Some(ObservedAuction {
+                ts: e.ts,
+                ts_precision_secs: 1,
+                block: e.block,
+                tx_hash: e.tx_hash.clone(),
+                log_index: e.log_index,
+                source_ref: e.source_ref.clone().unwrap_or_default(),
+                protocol: e.protocol.clone(),
+                market: e.market.clone(),
+                mechanism: "fixed_spread".into(),
+                state: "executed".into(),
+                auction_id: None,
+                account: Some(e.account.clone()),
+                liquidator: e.liquidator.clone(),
+                collateral_asset: e.collateral_asset.clone()?,
+                collateral_amount: coll,
+                debt_asset: e.asset.clone(),
+                debt_amount: debt,
+                price_paid: None,
+                bid_count: None,
+                last_bid_ts: None,
+                last_bid_block: None,
+                last_bid_tx: None,
+                gas_price_gwei: None,
+                gas_cost_usd: None,
+                oracle_price_usd: e.collateral_price_usd,
+                market_price_usd: None,
+                debt_price_usd: None,
+                rounded: false,
+                amount_rel_error: Wad::ZERO,
+                note: match (exact, e.ts_estimated) {
+                    (true, false) => String::new(),
+                    (false, false) => "amounts as the export wrote them (no base units)".into(),
+                    (true, true) => "block time estimated".into(),
+                    (false, true) => {
+                        "amounts as the export wrote them (no base units); block time estimated"
+                            .into()
+                    }
+                },
+            })
+        })
+        .collect();
+    out.sort_by_key(ObservedAuction::key);
+    let mut kept: Vec<(ObservedAuction, u64)> = Vec::with_capacity(out.len());
+    let mut merged = 0u64;
+    for r in out {
+        match kept.last_mut() {
+            Some((last, n)) if last.key() == r.key() => {
+                *n += 1;
+                merged += 1;
+            }
+            _ => kept.push((r, 1)),
+        }
+    }
+    let rows = kept
+        .into_iter()
+        .map(|(mut r, n)| {
+            if n > 1 {
+                let note = format!(
+                    "{n} identical source rows merged (no chain position to tell them apart)"
+                );
+                r.note = if r.note.is_empty() {
+                    note
+                } else {
+                    format!("{}; {note}", r.note)
+                };
+            }
+            r
+        })
+        .collect();
+    (rows, merged)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,6 +553,61 @@ mod tests {
             )),
         );
         assert_eq!((one.dealt, one.zero_bids), (2, 2));
+    }
+
+    #[test]
+    fn lending_liquidations_become_observed_rows() {
+        let ev = |secs: i64, account: &str, amount: &str| LendingEvent {
+            ts: Micros::from_secs(secs),
+            protocol: "aave_v2".into(),
+            market: "pool".into(),
+            kind: LendingKind::Liquidation,
+            account: account.into(),
+            asset: "USDC".into(),
+            amount: Some(w(amount)),
+            collateral_asset: Some("WETH".into()),
+            collateral_amount: Some(w("1.5")),
+            collateral_price_usd: Some(w("2500")),
+            ts_estimated: false,
+            block: None,
+            tx_index: None,
+            log_index: None,
+            tx_hash: None,
+            source_ref: Some(format!("x.csv:{account}")),
+            amount_raw: None,
+            collateral_amount_raw: None,
+            liquidator: None,
+            asset_price: None,
+            collateral_price: None,
+            price_unit: None,
+            asset_price_usd: None,
+            liquidity_index_raw: None,
+            borrow_index_raw: None,
+            liquidity_rate_raw: None,
+            borrow_rate_raw: None,
+            shares_raw: None,
+            auction_id: None,
+            account_balance_raw: None,
+        };
+        let mut supply = ev(1, "c", "1");
+        supply.kind = LendingKind::Supply;
+        // Two liquidations in one second without chain positions stay two rows.
+        let (rows, merged) = from_lending(&[
+            ev(5, "b", "100"),
+            ev(5, "a", "100"),
+            supply,
+            ev(5, "a", "100"),
+        ]);
+        assert_eq!((rows.len(), merged), (2, 1));
+        assert!(rows[0]
+            .note
+            .ends_with("; 2 identical source rows merged (no chain position to tell them apart)"));
+        assert_eq!(rows[0].account.as_deref(), Some("a"));
+        assert_eq!(rows[0].mechanism, "fixed_spread");
+        assert_eq!(rows[0].oracle_price_usd, Some(w("2500")));
+        assert!(rows[0].note.starts_with("amounts as the export wrote them"));
+        let c = calls(&rows, "aave_v2");
+        assert_eq!((c.events, c.repaid), (2, w("200")));
     }
 
     #[test]

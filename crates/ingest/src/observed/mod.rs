@@ -105,36 +105,39 @@ pub fn ingest_observed(
             tool_version: tool_version.to_string(),
         });
     }
-    // Stable: among equal keys, file and line order.
+    // Stable: among equal keys, file and line order. One event (same
+    // identity) seen twice is a duplicate when the rows agree, else a conflict.
     all.sort_by_key(|a| a.0.key());
     let mut kept: Vec<(ObservedAuction, usize, Location)> = Vec::with_capacity(all.len());
+    let mut seen: std::collections::BTreeMap<Identity, usize> = std::collections::BTreeMap::new();
     for item in all {
-        if let Some(last) = kept.last() {
-            if last.0.key() == item.0.key() {
-                if same_fact(&last.0, &item.0) {
-                    out.sources[item.1].rows_deduplicated += 1;
+        let id = identity(&item.0);
+        if let Some(&k) = seen.get(&id) {
+            let last = &kept[k];
+            if same_fact(&last.0, &item.0) {
+                out.sources[item.1].rows_deduplicated += 1;
+            } else {
+                let e = IngestError::Conflict {
+                    file: out.sources[item.1].file.clone(),
+                    location: item.2,
+                    message: format!(
+                        "conflicting rows for {}: this row differs from {}, {}",
+                        shortfall_store_key(&item.0),
+                        out.sources[last.1].file,
+                        last.2
+                    ),
+                };
+                if opts.on_bad_row == OnBadRow::Skip {
+                    let rec = &mut out.sources[item.1];
+                    rec.rows_skipped += 1;
+                    rec.notes.push(format!("skipped: {e}"));
                 } else {
-                    let e = IngestError::Conflict {
-                        file: out.sources[item.1].file.clone(),
-                        location: item.2,
-                        message: format!(
-                            "conflicting rows for {}: this row differs from {}, {}",
-                            shortfall_store_key(&item.0),
-                            out.sources[last.1].file,
-                            last.2
-                        ),
-                    };
-                    if opts.on_bad_row == OnBadRow::Skip {
-                        let rec = &mut out.sources[item.1];
-                        rec.rows_skipped += 1;
-                        rec.notes.push(format!("skipped: {e}"));
-                    } else {
-                        return Err(e);
-                    }
+                    return Err(e);
                 }
-                continue;
             }
+            continue;
         }
+        seen.insert(id, kept.len());
         kept.push(item);
     }
     for (_, src, _) in &kept {
@@ -142,6 +145,23 @@ pub fn ingest_observed(
     }
     out.rows = kept.into_iter().map(|(r, _, _)| r).collect();
     Ok(out)
+}
+
+/// What makes two rows one event: the auction id, else the chain position,
+/// else the whole key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Identity {
+    Auction(String, String, u128),
+    Log(String, i64, i64),
+    Key(shortfall_core::observed::ObservedKey),
+}
+
+fn identity(r: &ObservedAuction) -> Identity {
+    match (r.auction_id, r.block, r.log_index) {
+        (Some(id), _, _) => Identity::Auction(r.protocol.clone(), r.market.clone(), id),
+        (None, Some(b), Some(l)) => Identity::Log(r.protocol.clone(), b, l),
+        _ => Identity::Key(r.key()),
+    }
 }
 
 /// Two rows are the same fact when they differ only in where they were read.

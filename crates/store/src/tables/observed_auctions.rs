@@ -16,8 +16,20 @@ use crate::StoreError;
 pub const TABLE: TableDef = TableDef {
     name: "observed_auctions",
     version: 1,
-    grain: "one observed liquidation or auction as its source recorded it: a Maker flip auction (settled or not), a Compound `LiquidateBorrow`",
-    key: &["ts", "protocol", "market", "block", "log_index", "auction_id"],
+    grain: "one observed liquidation or auction as its source recorded it: a Maker flip auction (settled or not), a Compound `LiquidateBorrow`, an Aave `LiquidationCall`",
+    key: &[
+        "ts",
+        "protocol",
+        "market",
+        "block",
+        "log_index",
+        "auction_id",
+        "account",
+        "debt_asset",
+        "debt_amount",
+        "collateral_asset",
+        "collateral_amount",
+    ],
     columns: &[
         col("ts", T::Ts, false, "settlement time, UTC: the deal of an auction, the block of a liquidation call; for an auction the source has no deal for, its last bid"),
         col("ts_precision_secs", T::Int64, false, "resolution of `ts` in the source, seconds (1: block timestamp; 60: a `dd/mm/yy hh:mm` export)"),
