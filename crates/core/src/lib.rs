@@ -8,6 +8,7 @@ pub mod contagion;
 pub mod hash;
 pub mod lending;
 pub mod money;
+pub mod observed;
 pub mod order;
 pub mod perp;
 pub mod perp_rows;
@@ -26,6 +27,7 @@ pub use contagion::{
 pub use hash::sha256_hex;
 pub use lending::{LendingEvent, LendingKind, ObservedLiquidation, Reserve};
 pub use money::{Amount, AmountError, Ray, Wad};
+pub use observed::ObservedAuction;
 pub use order::{Phase, ReplayKey};
 pub use perp::{MarginMode, PerpPosition, PerpPositionError, PerpSide};
 pub use perp_rows::{positions_from_rows, PerpLiquidationRow, PerpPositionRow};

@@ -26,6 +26,7 @@ pub mod error;
 pub mod events;
 pub mod formats;
 pub mod num;
+pub mod observed;
 pub mod options;
 pub mod perp;
 pub mod timefmt;

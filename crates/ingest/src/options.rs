@@ -26,17 +26,23 @@ pub enum Format {
     Csv,
     /// Any parquet file, described by a [`ColumnMapping`].
     Parquet,
+    /// Santiment `getMetric` time series JSON.
+    SantimentJson,
+    /// Uniswap v2 pair reserves at a fixed step, without times.
+    UniswapV2Reserves,
 }
 
 impl Format {
     /// All formats, in `--help` order.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 8] = [
         Format::BinanceKlines,
         Format::Cdd,
         Format::CoinapiJson,
         Format::ChainlinkRounds,
         Format::Csv,
         Format::Parquet,
+        Format::SantimentJson,
+        Format::UniswapV2Reserves,
     ];
 
     /// The command-line name (`binance-klines`, `cdd`, ...).
@@ -48,6 +54,8 @@ impl Format {
             Format::ChainlinkRounds => "chainlink-rounds",
             Format::Csv => "csv",
             Format::Parquet => "parquet",
+            Format::SantimentJson => "santiment-json",
+            Format::UniswapV2Reserves => "uniswap-v2-reserves-json",
         }
     }
 
@@ -62,6 +70,12 @@ impl Format {
             Format::ChainlinkRounds => "Chainlink round export CSV (needs --decimals)",
             Format::Csv => "any CSV with a column mapping",
             Format::Parquet => "any parquet file with a column mapping",
+            Format::SantimentJson => {
+                "Santiment getMetric time series JSON (needs --base; quote USD)"
+            }
+            Format::UniswapV2Reserves => {
+                "Uniswap v2 reserves list without times (needs --start; also fills liquidity)"
+            }
         }
     }
 
@@ -151,6 +165,8 @@ pub struct IngestOptions {
     pub mapping: Option<ColumnMapping>,
     /// Bar length in seconds, overriding what the adapter infers.
     pub interval_secs: Option<i64>,
+    /// Time of the first row of a file without times (`uniswap-v2-reserves-json`).
+    pub start: Option<Micros>,
 }
 
 impl IngestOptions {
@@ -173,6 +189,7 @@ impl IngestOptions {
         );
         put("decimals", self.decimals.map(|d| d.to_string()));
         put("interval_secs", self.interval_secs.map(|d| d.to_string()));
+        put("start", self.start.map(|t| t.to_iso()));
         put(
             "mapping",
             self.mapping

@@ -17,6 +17,7 @@
 
 #![warn(clippy::too_many_lines)]
 
+pub mod auctions;
 pub mod build;
 pub mod charts;
 pub mod compare;
@@ -36,6 +37,7 @@ pub mod widgets;
 
 use std::path::Path;
 
+pub use auctions::{build_auctions, AuctionsOptions, AuctionsReport};
 pub use build::{build_report, ReportOptions};
 pub use compare::{build_compare, CompareOptions};
 pub use contagion::{
@@ -107,6 +109,16 @@ pub fn write_compare(
     let (html, json) = html_and_json(templates, &c)?;
     let w = write_pair(out, &html, &json)?;
     Ok((c, w))
+}
+
+/// Writes an observed-auctions report to `out` (HTML) and its JSON twin.
+pub fn write_auctions(
+    report: &AuctionsReport,
+    out: &Path,
+    templates: &Templates,
+) -> Result<Written, ReportError> {
+    let (html, json) = html_and_json(templates, report)?;
+    write_pair(out, &html, &json)
 }
 
 /// Writes an observed-liquidations report to `out` (HTML) and its JSON twin.

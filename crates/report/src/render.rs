@@ -49,6 +49,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "observed.html",
         include_str!("../../../templates/observed.html"),
     ),
+    (
+        "auctions.html",
+        include_str!("../../../templates/auctions.html"),
+    ),
     ("sweep.html", include_str!("../../../templates/sweep.html")),
     (
         "stress.html",

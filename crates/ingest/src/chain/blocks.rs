@@ -59,6 +59,22 @@ impl BlockTimes {
         self.times.get(&block).copied()
     }
 
+    /// Known (block, time) pairs in block order.
+    pub fn points(&self) -> Vec<(u64, i64)> {
+        self.times.iter().map(|(b, t)| (*b, *t)).collect()
+    }
+
+    /// Blocks between the known blocks around `block` (0 when it is known;
+    /// `None` outside the known range).
+    pub fn bracket(&self, block: u64) -> Option<u64> {
+        if self.times.contains_key(&block) {
+            return Some(0);
+        }
+        let (&b0, _) = self.times.range(..block).next_back()?;
+        let (&b1, _) = self.times.range(block..).next()?;
+        Some(b1 - b0)
+    }
+
     /// An estimate by linear interpolation between the nearest known blocks
     /// before and after (none outside the known range).
     pub fn estimate(&self, block: u64) -> Option<i64> {
@@ -109,6 +125,9 @@ impl BlockTimes {
             }
         } else {
             let (mut rdr, names) = super::csv_with_header(file, bytes)?;
+            if let Some(pairs) = maker_auction_pairs(&names) {
+                return self.read_pairs(file, &mut rdr, &names, &pairs, before);
+            }
             let (bi, ti) = columns(file, &names)?;
             for rec in rdr.records() {
                 let rec =
@@ -124,6 +143,49 @@ impl BlockTimes {
             }
         }
         if self.len() == before && before == 0 {
+            return Err(IngestError::structure(file, "no blocks"));
+        }
+        Ok(self.len() - before)
+    }
+}
+
+/// The Maker flip auctions export pairs blocks with times twice per row:
+/// the last bid (`lastbid_blockNumber`, `lastbid_timestamp`) and the deal
+/// (`blockNumber`, `timestamp`, empty when there was no deal).
+fn maker_auction_pairs(names: &[String]) -> Option<Vec<(usize, usize)>> {
+    let pos = |n: &str| names.iter().position(|x| x == n);
+    let last = (pos("lastbid_blockNumber")?, pos("lastbid_timestamp")?);
+    let deal = (pos("blockNumber")?, pos("timestamp")?);
+    Some(vec![last, deal])
+}
+
+impl BlockTimes {
+    fn read_pairs(
+        &mut self,
+        file: &str,
+        rdr: &mut csv::Reader<&[u8]>,
+        names: &[String],
+        pairs: &[(usize, usize)],
+        before: usize,
+    ) -> Result<usize, IngestError> {
+        for rec in rdr.records() {
+            let rec =
+                rec.map_err(|e| IngestError::structure(file, format!("unreadable CSV: {e}")))?;
+            let loc = Location::Line(rec.position().map_or(0, |p| p.line()));
+            let field = |i: usize| rec.get(i).unwrap_or("").trim();
+            for &(bi, ti) in pairs {
+                if field(bi).is_empty() && field(ti).is_empty() {
+                    continue;
+                }
+                let b =
+                    parse_int(field(bi)).ok_or_else(|| bad(file, loc, &names[bi], field(bi)))?;
+                let t = parse_int(field(ti))
+                    .and_then(|t| i64::try_from(t).ok())
+                    .ok_or_else(|| bad(file, loc, &names[ti], field(ti)))?;
+                self.insert(b, t, file, loc)?;
+            }
+        }
+        if self.len() == before {
             return Err(IngestError::structure(file, "no blocks"));
         }
         Ok(self.len() - before)

@@ -14,6 +14,7 @@ pub mod abi;
 pub mod blocks;
 pub mod decode;
 pub mod logs;
+pub mod osm;
 pub mod registry;
 pub mod synth;
 

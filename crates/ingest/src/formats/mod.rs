@@ -6,6 +6,8 @@ pub mod cdd;
 pub mod chainlink;
 pub mod coinapi;
 pub mod mapped;
+pub mod santiment;
+pub mod uniswap;
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -25,6 +27,8 @@ pub(crate) fn parse(format: Format, ctx: &mut FileCtx, bytes: &[u8]) -> Result<(
     match format {
         Format::CoinapiJson => coinapi::parse(ctx, bytes),
         Format::Parquet => mapped::parse_parquet(ctx, bytes),
+        Format::SantimentJson => santiment::parse(ctx, bytes),
+        Format::UniswapV2Reserves => uniswap::parse(ctx, bytes),
         Format::BinanceKlines | Format::Cdd | Format::ChainlinkRounds | Format::Csv => {
             let outer = ctx.name.clone();
             for (inner, data) in unpack(&outer, bytes)? {
@@ -43,6 +47,18 @@ pub(crate) fn parse(format: Format, ctx: &mut FileCtx, bytes: &[u8]) -> Result<(
             Ok(())
         }
     }
+}
+
+/// 1-based line of `part` inside `whole`, where `part` is a sub-slice of
+/// `whole` (a borrowed JSON value): JSON rows are reported by line.
+pub(crate) fn line_of(whole: &str, part: &str) -> u64 {
+    let off = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+    let off = off.min(whole.len());
+    whole.as_bytes()[..off]
+        .iter()
+        .filter(|&&c| c == b'\n')
+        .count() as u64
+        + 1
 }
 
 /// Whether the bytes start like a zip archive.

@@ -27,6 +27,14 @@ pub(crate) fn ts(values: impl Iterator<Item = Micros>) -> ArrayRef {
     ))
 }
 
+pub(crate) fn opt_ts(values: impl Iterator<Item = Option<Micros>>) -> ArrayRef {
+    Arc::new(
+        values
+            .map(|t| t.map(|t| t.0))
+            .collect::<TimestampMicrosecondArray>(),
+    )
+}
+
 pub(crate) fn opt_i64(values: impl Iterator<Item = Option<i64>>) -> ArrayRef {
     Arc::new(values.collect::<Int64Array>())
 }
@@ -131,6 +139,11 @@ impl Reader<'_> {
         let a = access::ts(self.batch, column, self.path)?;
         let v = (!a.is_null(i)).then(|| Micros(a.value(i)));
         self.need(v, i, column)
+    }
+
+    pub fn opt_ts(&self, column: &str, i: usize) -> Result<Option<Micros>, StoreError> {
+        let a = access::ts(self.batch, column, self.path)?;
+        Ok((!a.is_null(i)).then(|| Micros(a.value(i))))
     }
 
     pub fn opt_bool(&self, column: &str, i: usize) -> Result<Option<bool>, StoreError> {

@@ -7,6 +7,7 @@ pub mod lending_events;
 pub mod liquidations;
 pub mod liquidity;
 pub mod loans;
+pub mod observed_auctions;
 pub mod observed_liquidations;
 pub mod oracle_rounds;
 pub mod perp_liquidations;
@@ -143,6 +144,7 @@ pub const TABLES: &[&TableDef] = &[
     &liquidity::TABLE,
     &reserves::TABLE,
     &observed_liquidations::TABLE,
+    &observed_auctions::TABLE,
     &positions::TABLE,
     &perp_positions::TABLE,
     &perp_liquidations::TABLE,
