@@ -196,7 +196,11 @@ pub struct IngestArgs {
     /// from exports); rpc-logs, cryo-logs (EVM logs decoded into
     /// lending_events and oracle_rounds); perp-positions-csv (perp position
     /// exports with a mapping, into perp_positions); hyperliquid-liquidations
-    /// (Hyperliquid's liquidation export, into perp_liquidations).
+    /// (Hyperliquid's liquidation export, into perp_liquidations);
+    /// maker-flip-auctions, compound-liquidations-dune (observed auctions and
+    /// liquidations, into observed_auctions); maker-osm-web3 (Maker OSM
+    /// LogValue events, into oracle_rounds, with --blocks); santiment-json,
+    /// uniswap-v2-reserves-json (prices; the latter also liquidity).
     #[arg(long, value_name = "FORMAT")]
     pub format: String,
     /// Dataset folder to create or add to.
@@ -239,14 +243,21 @@ pub struct IngestArgs {
     /// (default `<data-dir>/chain/tokens.json`).
     #[arg(long, value_name = "FILE")]
     pub tokens: Option<PathBuf>,
-    /// `rpc-logs`/`cryo-logs`: block timestamps (cryo `blocks` parquet/CSV,
-    /// or CSV `number,timestamp`); repeatable.
+    /// `rpc-logs`/`cryo-logs`/`maker-osm-web3`: block timestamps (cryo
+    /// `blocks` parquet/CSV, CSV `number,timestamp`, or the Maker flip
+    /// auctions export, whose last-bid and deal columns pair blocks with
+    /// times); repeatable.
     #[arg(long, value_name = "FILE")]
     pub blocks: Vec<PathBuf>,
-    /// `rpc-logs`/`cryo-logs`: interpolate unknown block times between known
-    /// blocks (rows are marked ts_estimated) instead of failing.
+    /// `rpc-logs`/`cryo-logs`/`maker-osm-web3`: interpolate unknown block
+    /// times between known blocks (logs: rows marked ts_estimated; OSM: the
+    /// estimate's error stated in the source record) instead of failing.
     #[arg(long)]
     pub estimate_block_times: bool,
+    /// `uniswap-v2-reserves-json`: time of the file's first row (its rows
+    /// carry no time; row k is START + k x 10 minutes).
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
     /// Column mapping entries as KEY=VALUE (same keys as the mapping file; override it).
     #[arg(long = "map", value_name = "KEY=VALUE")]
     pub map: Vec<String>,
@@ -291,11 +302,17 @@ pub struct RenderArgs {
 
 #[derive(Debug, Args)]
 pub struct ForensicsArgs {
-    /// Dataset folder holding lending_events (and reserves).
+    /// Dataset folder holding lending_events (and reserves) and/or
+    /// observed_auctions.
     #[arg(value_name = "DATASET")]
     pub dataset: PathBuf,
+    /// observed_auctions: only auctions and liquidations with START <= ts < END
+    /// (e.g. `2020-03-12..2020-03-14`).
+    #[arg(long, value_name = "START..END")]
+    pub window: Option<String>,
     /// HTML file to write (default `<reports-dir>/observed/<dataset name>.html`);
-    /// the JSON twin goes next to it.
+    /// the JSON twin goes next to it. The observed-auctions report goes to
+    /// the same name with `-auctions` before the extension.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     #[command(flatten)]

@@ -231,6 +231,7 @@ fn only_mapping_flags(args: &IngestArgs, format: &str, mapping: bool) -> anyhow:
         || args.quote.is_some()
         || args.venue.is_some()
         || args.feed.is_some()
+        || args.start.is_some()
     {
         bail!(
             "--format {format} takes only --dataset, --window, --on-bad-row{}",
@@ -288,10 +289,86 @@ fn run_hyperliquid(g: &Global, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--format maker-flip-auctions|compound-liquidations-dune`: observed
+/// auctions and liquidations into `observed_auctions`.
+fn run_observed(g: &Global, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    use shortfall_ingest::observed::ingest_observed;
+    only_mapping_flags(args, args.format.trim(), false)?;
+    let opts = basic_options(args)?;
+    let mut ds = Dataset::open_or_new(&args.dataset)?;
+    let out = ingest_observed(&args.format, &args.files, &opts, &super::tool_version())?;
+    warn_all(g, &out.warnings);
+    let report = ds.add(out.rows, out.sources.clone())?;
+    ds.commit()?;
+    print_sources(g, &args.dataset, &out.sources, &report);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--format maker-osm-web3`: Maker OSM `LogValue` events into
+/// `oracle_rounds`, block times from `--blocks` files.
+fn run_osm(g: &Global, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    use shortfall_ingest::chain::osm::{ingest_osm, OsmOptions, FORMAT};
+    use shortfall_ingest::chain::BlockTimes;
+    if args.reserves.is_some()
+        || args.contracts.is_some()
+        || args.tokens.is_some()
+        || args.decimals.is_some()
+        || args.quote.is_some()
+        || args.venue.is_some()
+        || args.start.is_some()
+        || args.mapping.is_some()
+        || !args.map.is_empty()
+    {
+        bail!("--format {FORMAT} takes only --dataset, --blocks, --estimate-block-times, --feed, --base, --window, --on-bad-row");
+    }
+    if args.blocks.is_empty() {
+        bail!("--format {FORMAT}: the events carry no time: give --blocks FILE (e.g. the Maker flip auctions export)");
+    }
+    let mut blocks = BlockTimes::default();
+    let mut record = Vec::new();
+    for (i, b) in args.blocks.iter().enumerate() {
+        let bytes = std::fs::read(b).with_context(|| format!("reading {}", b.display()))?;
+        let name = b.file_name().map_or_else(
+            || b.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        blocks.read(&name, &bytes)?;
+        record.push((
+            format!("blocks_{i}"),
+            format!(
+                "{name} sha256 {}",
+                shortfall_store::parquet_io::sha256_hex(&bytes)
+            ),
+        ));
+    }
+    let osm = OsmOptions {
+        feed: args.feed.clone(),
+        base: args.base.clone(),
+        estimate_block_times: args.estimate_block_times,
+        blocks_record: record,
+    };
+    let opts = basic_options(args)?;
+    let mut ds = Dataset::open_or_new(&args.dataset)?;
+    let out = ingest_osm(&args.files, &blocks, &osm, &opts, &super::tool_version())?;
+    warn_all(g, &out.warnings);
+    let report = ds.add(out.rounds, out.sources.clone())?;
+    ds.commit()?;
+    print_sources(g, &args.dataset, &out.sources, &report);
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    if args.start.is_some() && args.format.trim() != Format::UniswapV2Reserves.name() {
+        bail!(
+            "--start applies to --format {} only",
+            Format::UniswapV2Reserves.name()
+        );
+    }
     match args.format.trim() {
         shortfall_ingest::perp::POSITIONS_FORMAT => return run_perp_positions(g, &args),
         shortfall_ingest::perp::HYPERLIQUID_FORMAT => return run_hyperliquid(g, &args),
+        shortfall_ingest::chain::osm::FORMAT => return run_osm(g, &args),
+        f if shortfall_ingest::observed::is_format(f) => return run_observed(g, &args),
         _ => {}
     }
     let log_format = shortfall_ingest::chain::LogFormat::parse(&args.format);
@@ -333,6 +410,11 @@ pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
         decimals: args.decimals,
         mapping: mapping(&args)?,
         interval_secs: None,
+        start: args
+            .start
+            .as_deref()
+            .map(|t| Micros::parse(t).with_context(|| format!("--start `{t}`")))
+            .transpose()?,
     };
     // Open the dataset first: a damaged manifest should stop us before any work.
     let mut ds = Dataset::open_or_new(&args.dataset)?;
