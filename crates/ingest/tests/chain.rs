@@ -635,9 +635,20 @@ fn malformed_logs_name_file_row_and_column() {
         e,
         "bad.json: row 1, column \"logIndex\": expected a hex quantity, found \"0xzz\""
     );
-    let p = write(&dir, "nope.json", b"{\"error\": 1}");
+    let p = write(&dir, "nope.json", b"{\"errors\": 1}");
     let e = run(LogFormat::Rpc, &p, "", &ChainOptions::default()).unwrap_err();
     assert!(e.starts_with("nope.json: not an eth_getLogs result"), "{e}");
+    // A JSON-RPC error envelope: the node's own error in the message.
+    let p = write(
+        &dir,
+        "err.json",
+        br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32005,"message":"query returned more than 10000 results"}}"#,
+    );
+    let e = run(LogFormat::Rpc, &p, "", &ChainOptions::default()).unwrap_err();
+    assert_eq!(
+        e,
+        r#"err.json: the node answered with an error, not logs: {"code":-32005,"message":"query returned more than 10000 results"}"#
+    );
     // A known event whose data is cut short fails (or is skipped and counted).
     let mut l = logs();
     l[1].4.truncate(10);

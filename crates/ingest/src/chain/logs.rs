@@ -93,6 +93,15 @@ enum RpcFile {
 /// counted in the second value.
 pub fn read_rpc(file: &str, bytes: &[u8]) -> Result<(Vec<RawLog>, u64), IngestError> {
     let parsed: RpcFile = serde_json::from_slice(bytes).map_err(|e| {
+        // A JSON-RPC error envelope: say what the node said.
+        if let Ok(serde_json::Value::Object(o)) = serde_json::from_slice(bytes) {
+            if let (Some(err), None) = (o.get("error"), o.get("result")) {
+                return IngestError::structure(
+                    file,
+                    format!("the node answered with an error, not logs: {err}"),
+                );
+            }
+        }
         IngestError::structure(
             file,
             format!("not an eth_getLogs result (array of logs or {{\"result\": [...]}}): {e}"),
