@@ -258,7 +258,14 @@ impl CryoRow<'_> {
             Cell::Text(t) => {
                 quantity(t).ok_or_else(|| bad(self.file, self.loc, &self.names[i], "an integer", t))
             }
-            _ => Err(bad(self.file, self.loc, &self.names[i], "an integer", "")),
+            Cell::Null => Err(bad(self.file, self.loc, &self.names[i], "an integer", "")),
+            Cell::Bytes(b) => Err(bad(
+                self.file,
+                self.loc,
+                &self.names[i],
+                "an integer",
+                &format!("0x{} (bytes)", hex::encode(b)),
+            )),
         }
     }
 
