@@ -1,7 +1,9 @@
 //! Per-file parsing state shared by the adapters: collected rows, counters,
 //! bad-row policy, notes.
 
-use shortfall_core::{LiquidityRow, OracleRound, PriceBar};
+use std::collections::BTreeMap;
+
+use shortfall_core::{LiquidityRow, Micros, OracleRound, PriceBar, SourceRecord};
 
 use crate::error::{IngestError, Location};
 use crate::options::{IngestOptions, OnBadRow};
@@ -107,6 +109,51 @@ impl<'a> FileCtx<'a> {
 
     pub fn structure(&self, message: impl Into<String>) -> IngestError {
         IngestError::structure(&self.name, message)
+    }
+
+    /// Drops the rows outside `--window` (half-open) and notes how many.
+    pub fn keep_in_window<T>(&mut self, rows: &mut Vec<T>, ts: impl Fn(&T) -> Micros) {
+        let Some((a, b)) = self.opts.window else {
+            return;
+        };
+        let before = rows.len();
+        rows.retain(|r| {
+            let t = ts(r);
+            t >= a && t < b
+        });
+        if before > rows.len() {
+            self.notes.push(format!(
+                "{} valid rows outside the window left out",
+                before - rows.len()
+            ));
+        }
+    }
+
+    /// The provenance record of this file, with this file's counters and
+    /// notes (`rows_written` is filled in after deduplication).
+    pub fn source_record(
+        &self,
+        bytes: &[u8],
+        format: &str,
+        table: &str,
+        options: BTreeMap<String, String>,
+        tool_version: &str,
+    ) -> SourceRecord {
+        SourceRecord {
+            file: self.name.clone(),
+            sha256: shortfall_core::sha256_hex(bytes),
+            bytes: bytes.len() as u64,
+            format: format.to_string(),
+            options,
+            table: table.to_string(),
+            rows_read: self.rows_read,
+            rows_written: 0,
+            rows_skipped: self.skipped,
+            rows_deduplicated: self.deduplicated,
+            rows_rejected: self.rejected,
+            notes: self.notes.clone(),
+            tool_version: tool_version.to_string(),
+        }
     }
 
     /// Adds a note to the source record and a warning to the output.

@@ -246,16 +246,7 @@ pub fn ingest_osm(
                 blocks.len()
             ));
         }
-        let before = rows.len();
-        if let Some((a, b)) = opts.window {
-            rows.retain(|(r, _)| r.ts >= a && r.ts < b);
-        }
-        if before > rows.len() {
-            ctx.notes.push(format!(
-                "{} valid rows outside the window left out",
-                before - rows.len()
-            ));
-        }
+        ctx.keep_in_window(&mut rows, |(r, _)| r.ts);
         let mut options = opts.record();
         options.insert("feed".into(), feed.clone());
         options.insert(
@@ -266,21 +257,8 @@ pub fn ingest_osm(
             options.insert(k.clone(), v.clone());
         }
         out.warnings.extend(ctx.warnings.iter().cloned());
-        out.sources.push(SourceRecord {
-            file: name.clone(),
-            sha256: shortfall_core::sha256_hex(&bytes),
-            bytes: bytes.len() as u64,
-            format: FORMAT.to_string(),
-            options,
-            table: "oracle_rounds".into(),
-            rows_read: ctx.rows_read,
-            rows_written: 0,
-            rows_skipped: ctx.skipped,
-            rows_deduplicated: ctx.deduplicated,
-            rows_rejected: ctx.rejected,
-            notes: ctx.notes.clone(),
-            tool_version: tool_version.to_string(),
-        });
+        out.sources
+            .push(ctx.source_record(&bytes, FORMAT, "oracle_rounds", options, tool_version));
         all.extend(rows.into_iter().map(|(r, l)| (r, l, src)));
     }
     // Dedupe by (feed, round id), as the other oracle formats.

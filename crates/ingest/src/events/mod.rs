@@ -94,25 +94,14 @@ pub fn ingest_events(
         let mut ctx = FileCtx::new(&name, opts);
         let mut events = Vec::new();
         parse_events(&mut ctx, &bytes, mapping, &decimals, &mut events)?;
-        let before = events.len();
-        if let Some((a, b)) = opts.window {
-            events.retain(|(e, _)| e.ts >= a && e.ts < b);
-        }
-        if before > events.len() {
-            ctx.notes.push(format!(
-                "{} valid rows outside the window left out",
-                before - events.len()
-            ));
-        }
+        ctx.keep_in_window(&mut events, |(e, _)| e.ts);
         rows.extend(events.into_iter().map(|(e, l)| (e, src, l)));
         out.warnings.extend(ctx.warnings.iter().cloned());
-        out.event_sources.push(record(
-            &name,
+        out.event_sources.push(ctx.source_record(
             &bytes,
+            FORMAT,
             "lending_events",
-            &ctx,
-            mapping,
-            opts,
+            record_options(mapping, opts),
             tool_version,
         ));
     }
@@ -186,34 +175,12 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-fn record(
-    name: &str,
-    bytes: &[u8],
-    table: &str,
-    ctx: &FileCtx,
-    mapping: &EventsMapping,
-    opts: &IngestOptions,
-    tool_version: &str,
-) -> SourceRecord {
+fn record_options(mapping: &EventsMapping, opts: &IngestOptions) -> BTreeMap<String, String> {
     let mut options = opts.record();
     if let Ok(m) = serde_json::to_string(mapping) {
         options.insert("mapping".into(), m);
     }
-    SourceRecord {
-        file: name.to_string(),
-        sha256: shortfall_core::sha256_hex(bytes),
-        bytes: bytes.len() as u64,
-        format: FORMAT.to_string(),
-        options,
-        table: table.to_string(),
-        rows_read: ctx.rows_read,
-        rows_written: 0,
-        rows_skipped: ctx.skipped,
-        rows_deduplicated: ctx.deduplicated,
-        rows_rejected: ctx.rejected,
-        notes: ctx.notes.clone(),
-        tool_version: tool_version.to_string(),
-    }
+    options
 }
 
 /// A CSV file's header and records, with column lookup by name.
@@ -253,6 +220,21 @@ impl<'b> Table<'b> {
                 self.names.join(", ")
             ))
         })
+    }
+
+    /// Indexes of fixed columns, in order, or a structural error naming the
+    /// first one missing.
+    pub(crate) fn indices<const N: usize>(
+        &self,
+        ctx: &FileCtx,
+        what: &str,
+        columns: &[&str; N],
+    ) -> Result<[usize; N], IngestError> {
+        let mut idx = [0usize; N];
+        for (i, c) in idx.iter_mut().zip(columns) {
+            *i = self.index(ctx, what, c)?;
+        }
+        Ok(idx)
     }
 
     pub(crate) fn opt_index(
@@ -681,7 +663,13 @@ fn parse_reserves(
     if out.is_empty() {
         return Err(ctx.structure("no data rows"));
     }
-    let mut rec = record(name, bytes, "reserves", &ctx, m, opts, tool_version);
+    let mut rec = ctx.source_record(
+        bytes,
+        FORMAT,
+        "reserves",
+        record_options(m, opts),
+        tool_version,
+    );
     rec.rows_written = out.len() as u64;
     let reserves = out.into_values().map(|(r, _)| r).collect();
     Ok((reserves, rec))

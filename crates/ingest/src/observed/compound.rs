@@ -140,13 +140,7 @@ pub(super) fn parse(
     each_row(
         ctx,
         bytes,
-        |ctx, t| {
-            let mut idx = [0usize; COLUMNS.len()];
-            for (k, c) in COLUMNS.iter().enumerate() {
-                idx[k] = t.index(ctx, "compound-liquidations-dune column", c)?;
-            }
-            Ok(idx)
-        },
+        |ctx, t| t.indices(ctx, "compound-liquidations-dune column", &COLUMNS),
         |ctx, row, idx| {
             let r = parse_row(ctx, row, idx)?;
             if r.rounded {

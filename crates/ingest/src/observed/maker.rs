@@ -51,13 +51,7 @@ pub(super) fn parse(
     each_row(
         ctx,
         bytes,
-        |ctx, t| {
-            let mut idx = [0usize; COLUMNS.len()];
-            for (k, c) in COLUMNS.iter().enumerate() {
-                idx[k] = t.index(ctx, "maker-flip-auctions column", c)?;
-            }
-            Ok(idx)
-        },
+        |ctx, t| t.indices(ctx, "maker-flip-auctions column", &COLUMNS),
         |ctx, row, idx| {
             let r = parse_row(ctx, row, idx)?;
             if r.price_paid == Some(Wad::ZERO) && !is_zero_text(row.raw(idx[1])) {

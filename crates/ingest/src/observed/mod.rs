@@ -77,33 +77,11 @@ pub fn ingest_observed(
         let mut ctx = FileCtx::new(&name, opts);
         let mut rows = Vec::new();
         parse(&mut ctx, &bytes, &mut rows)?;
-        let before = rows.len();
-        if let Some((a, b)) = opts.window {
-            rows.retain(|(r, _)| r.ts >= a && r.ts < b);
-        }
-        if before > rows.len() {
-            ctx.notes.push(format!(
-                "{} valid rows outside the window left out",
-                before - rows.len()
-            ));
-        }
+        ctx.keep_in_window(&mut rows, |(r, _)| r.ts);
         all.extend(rows.into_iter().map(|(r, l)| (r, src, l)));
         out.warnings.extend(ctx.warnings.iter().cloned());
-        out.sources.push(SourceRecord {
-            file: name.clone(),
-            sha256: shortfall_core::sha256_hex(&bytes),
-            bytes: bytes.len() as u64,
-            format: format.to_string(),
-            options: opts.record(),
-            table: TABLE.to_string(),
-            rows_read: ctx.rows_read,
-            rows_written: 0,
-            rows_skipped: ctx.skipped,
-            rows_deduplicated: ctx.deduplicated,
-            rows_rejected: ctx.rejected,
-            notes: ctx.notes.clone(),
-            tool_version: tool_version.to_string(),
-        });
+        out.sources
+            .push(ctx.source_record(&bytes, format, TABLE, opts.record(), tool_version));
     }
     // Stable: among equal keys, file and line order. One event (same
     // identity) seen twice is a duplicate when the rows agree, else a conflict.

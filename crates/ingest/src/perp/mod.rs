@@ -66,38 +66,6 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, IngestError> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn record(
-    name: &str,
-    bytes: &[u8],
-    format: &str,
-    table: &str,
-    ctx: &FileCtx,
-    extra: Option<(&str, String)>,
-    opts: &IngestOptions,
-    tool_version: &str,
-) -> SourceRecord {
-    let mut options = opts.record();
-    if let Some((k, v)) = extra {
-        options.insert(k.to_string(), v);
-    }
-    SourceRecord {
-        file: name.to_string(),
-        sha256: shortfall_core::sha256_hex(bytes),
-        bytes: bytes.len() as u64,
-        format: format.to_string(),
-        options,
-        table: table.to_string(),
-        rows_read: ctx.rows_read,
-        rows_written: 0,
-        rows_skipped: ctx.skipped,
-        rows_deduplicated: ctx.deduplicated,
-        rows_rejected: ctx.rejected,
-        notes: ctx.notes.clone(),
-        tool_version: tool_version.to_string(),
-    }
-}
-
 /// A decimal cell (`what` says what a valid value looks like).
 fn wad(
     ctx: &FileCtx,
@@ -344,15 +312,15 @@ pub fn ingest_perp_positions(
         }
         all.extend(rows.into_iter().map(|(r, l)| (r, src, l)));
         out.warnings.extend(ctx.warnings.iter().cloned());
-        let m = serde_json::to_string(mapping).ok().map(|m| ("mapping", m));
-        out.sources.push(record(
-            &name,
+        let mut options = opts.record();
+        if let Ok(m) = serde_json::to_string(mapping) {
+            options.insert("mapping".into(), m);
+        }
+        out.sources.push(ctx.source_record(
             &bytes,
             POSITIONS_FORMAT,
             "perp_positions",
-            &ctx,
-            m,
-            opts,
+            options,
             tool_version,
         ));
     }
@@ -550,26 +518,14 @@ pub fn ingest_hyperliquid_liquidations(
                 ISOLATED_VALUE_SHARE_BPS / 100
             ));
         }
-        let before = rows.len();
-        if let Some((a, b)) = opts.window {
-            rows.retain(|(r, _)| r.ts >= a && r.ts < b);
-        }
-        if before > rows.len() {
-            ctx.notes.push(format!(
-                "{} valid rows outside the window left out",
-                before - rows.len()
-            ));
-        }
+        ctx.keep_in_window(&mut rows, |(r, _)| r.ts);
         all.extend(rows.into_iter().map(|(r, l)| (r, src, l)));
         out.warnings.extend(ctx.warnings.iter().cloned());
-        out.sources.push(record(
-            &name,
+        out.sources.push(ctx.source_record(
             &bytes,
             HYPERLIQUID_FORMAT,
             "perp_liquidations",
-            &ctx,
-            None,
-            opts,
+            opts.record(),
             tool_version,
         ));
     }
