@@ -81,6 +81,23 @@ fn print_sources(
     );
 }
 
+/// Warns, adds the rows of one table to the dataset, commits and prints
+/// the sources: the tail of every single-table ingest.
+fn add_one_table<R: shortfall_store::tables::CanonicalRow>(
+    g: &Global,
+    args: &IngestArgs,
+    mut ds: Dataset,
+    rows: Vec<R>,
+    sources: &[shortfall_core::SourceRecord],
+    warnings: &[String],
+) -> anyhow::Result<ExitCode> {
+    warn_all(g, warnings);
+    let report = ds.add(rows, sources.to_vec())?;
+    ds.commit()?;
+    print_sources(g, &args.dataset, sources, &report);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn warn_all(g: &Global, warnings: &[String]) {
     for w in warnings {
         tracing::warn!("{w}");
@@ -265,13 +282,9 @@ fn run_perp_positions(g: &Global, args: &IngestArgs) -> anyhow::Result<ExitCode>
     }
     m.check()?;
     let opts = basic_options(args)?;
-    let mut ds = Dataset::open_or_new(&args.dataset)?;
+    let ds = Dataset::open_or_new(&args.dataset)?;
     let out = ingest_perp_positions(&args.files, &m, &opts, &super::tool_version())?;
-    warn_all(g, &out.warnings);
-    let report = ds.add(out.rows, out.sources.clone())?;
-    ds.commit()?;
-    print_sources(g, &args.dataset, &out.sources, &report);
-    Ok(ExitCode::SUCCESS)
+    add_one_table(g, args, ds, out.rows, &out.sources, &out.warnings)
 }
 
 /// `--format hyperliquid-liquidations`: Hyperliquid's liquidation export
@@ -280,13 +293,9 @@ fn run_hyperliquid(g: &Global, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     use shortfall_ingest::perp::{ingest_hyperliquid_liquidations, HYPERLIQUID_FORMAT};
     only_mapping_flags(args, HYPERLIQUID_FORMAT, false)?;
     let opts = basic_options(args)?;
-    let mut ds = Dataset::open_or_new(&args.dataset)?;
+    let ds = Dataset::open_or_new(&args.dataset)?;
     let out = ingest_hyperliquid_liquidations(&args.files, &opts, &super::tool_version())?;
-    warn_all(g, &out.warnings);
-    let report = ds.add(out.rows, out.sources.clone())?;
-    ds.commit()?;
-    print_sources(g, &args.dataset, &out.sources, &report);
-    Ok(ExitCode::SUCCESS)
+    add_one_table(g, args, ds, out.rows, &out.sources, &out.warnings)
 }
 
 /// `--format maker-flip-auctions|compound-liquidations-dune`: observed
@@ -295,13 +304,9 @@ fn run_observed(g: &Global, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     use shortfall_ingest::observed::ingest_observed;
     only_mapping_flags(args, args.format.trim(), false)?;
     let opts = basic_options(args)?;
-    let mut ds = Dataset::open_or_new(&args.dataset)?;
+    let ds = Dataset::open_or_new(&args.dataset)?;
     let out = ingest_observed(&args.format, &args.files, &opts, &super::tool_version())?;
-    warn_all(g, &out.warnings);
-    let report = ds.add(out.rows, out.sources.clone())?;
-    ds.commit()?;
-    print_sources(g, &args.dataset, &out.sources, &report);
-    Ok(ExitCode::SUCCESS)
+    add_one_table(g, args, ds, out.rows, &out.sources, &out.warnings)
 }
 
 /// `--format maker-osm-web3`: Maker OSM `LogValue` events into
@@ -348,13 +353,9 @@ fn run_osm(g: &Global, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         blocks_record: record,
     };
     let opts = basic_options(args)?;
-    let mut ds = Dataset::open_or_new(&args.dataset)?;
+    let ds = Dataset::open_or_new(&args.dataset)?;
     let out = ingest_osm(&args.files, &blocks, &osm, &opts, &super::tool_version())?;
-    warn_all(g, &out.warnings);
-    let report = ds.add(out.rounds, out.sources.clone())?;
-    ds.commit()?;
-    print_sources(g, &args.dataset, &out.sources, &report);
-    Ok(ExitCode::SUCCESS)
+    add_one_table(g, args, ds, out.rounds, &out.sources, &out.warnings)
 }
 
 pub fn run(g: &Global, args: IngestArgs) -> anyhow::Result<ExitCode> {
