@@ -153,3 +153,88 @@ fn forensics_of_the_real_aave_v2_export() {
     assert_eq!(weth["realised_median"], "5.00%");
     assert_eq!(v["gap_quantiles"][3]["gap"], "0.00 pp", "median gap");
 }
+
+/// Black Thursday through the binary: the real flip auctions and the OSM's
+/// `LogValue` events (times from the auctions' blocks) in, the auction
+/// forensics out; a malformed export afterwards leaves the dataset as it was.
+#[test]
+fn black_thursday_auctions_ingest_and_forensics_through_the_binary() {
+    let root = repo().join("../shared/datasets");
+    let flips = root.join("events/maker_eth_a_flip_auctions_2019-11_2020-04.csv");
+    let osm = root.join("oracle/maker_osm_eth_logvalue_2019-11_2020-04.web3.json");
+    if !flips.exists() || !osm.exists() {
+        eprintln!("skipping: {} not found", flips.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dir.path().join("bt");
+    let out = ok(&shortfall(&[
+        "ingest",
+        "--format",
+        "maker-flip-auctions",
+        "--dataset",
+        s(&ds),
+        s(&flips),
+    ]));
+    assert!(
+        out.contains("4865 rows read, 4865 written, 0 skipped, 0 duplicates, 0 rejected"),
+        "{out}"
+    );
+    let out = ok(&shortfall(&[
+        "ingest",
+        "--format",
+        "maker-osm-web3",
+        "--blocks",
+        s(&flips),
+        "--estimate-block-times",
+        "--on-bad-row",
+        "skip",
+        "--dataset",
+        s(&ds),
+        s(&osm),
+    ]));
+    assert!(out.contains("oracle_rounds: 3525 rows added"), "{out}");
+
+    let html = dir.path().join("bt.html");
+    let out = ok(&shortfall(&[
+        "forensics",
+        "--window",
+        "2020-03-12..2020-03-14",
+        "--out",
+        s(&html),
+        s(&ds),
+    ]));
+    assert!(out.contains("1,454 (35.67%)"), "{out}");
+    assert!(html.exists() && dir.path().join("bt.json").exists());
+
+    // A row with a malformed bid count: a located error, the dataset unchanged.
+    let manifest = std::fs::read(ds.join("manifest.json")).unwrap();
+    let export = std::fs::read_to_string(&flips).unwrap();
+    let mut lines: Vec<&str> = export.lines().collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| h.trim_matches('"') == "bidCount")
+        .unwrap();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    cells[col] = "many".into();
+    let bad_row = cells.join(",");
+    lines[1] = &bad_row;
+    let bad = dir.path().join("bad_flips.csv");
+    std::fs::write(&bad, lines[..3].join("\n")).unwrap();
+    let o = shortfall(&[
+        "ingest",
+        "--format",
+        "maker-flip-auctions",
+        "--dataset",
+        s(&ds),
+        s(&bad),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("bad_flips.csv") && err.contains("line 2") && err.contains("bidCount"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(ds.join("manifest.json")).unwrap(), manifest);
+}
